@@ -1,0 +1,94 @@
+"""The WMS Flask application: ``create_app`` wires config, extensions, blueprints, error handlers and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from wms.config import load_config
+from wms.extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides everything else (tests pass ``DATABASE_URL`` here)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_config(app.instance_path, config)
+    app.config.update(settings)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_url(settings["DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"], settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY"]
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.json.sort_keys = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        _tune_engine(db.engine)
+
+    from wms import models  # noqa: F401  (complete metadata before anything maps)
+    from wms.api import bp as api_bp
+    from wms.auth.views import bp as auth_bp
+    from wms.dashboard.views import bp as dashboard_bp
+    from wms.errors import register_error_handlers
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
+    register_error_handlers(app)
+
+    @app.get("/healthz")
+    def healthz():
+        from sqlalchemy import text
+
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _normalise_url(url: str) -> str:
+    # Accept the usual spellings and always drive PostgreSQL through psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _engine_options(url: str, settings: dict[str, Any]) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT"], "check_same_thread": False}}
+    return {"pool_size": settings["DB_POOL_SIZE"], "max_overflow": 20, "pool_pre_ping": False}
+
+
+def _tune_engine(engine: Engine) -> None:
+    """SQLite: WAL, a long busy timeout, foreign keys, and BEGIN IMMEDIATE for write units of work."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred and late).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A writer must take the write lock at BEGIN: upgrading a read transaction fails at once under WAL
+        # when another writer committed in between (SQLITE_BUSY_SNAPSHOT ignores the busy timeout).
+        immediate = conn.get_execution_options().get("wms_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,112 @@
+"""Integration endpoints (integration token): locations, bins, products, receipts, adjustments, stock."""
+
+from __future__ import annotations
+
+from flask import request
+
+from wms.api import bp, parse_body, require
+from wms.api.schemas import AdjustmentIn, BinIn, LocationIn, MoveIn, ProductIn, ReceiptIn
+from wms.catalog.models import Product
+from wms.catalog.service import upsert_product
+from wms.locations.models import Bin, Location
+from wms.locations.service import upsert_bin, upsert_location
+from wms.stock.service import adjust, move, receive, stock_items
+from wms.timeutil import isoformat
+
+ACTOR = "integration"
+
+
+def location_view(location: Location) -> dict:
+    return {
+        "code": location.code,
+        "name": location.name,
+        "kind": location.kind,
+        "ships": location.ships,
+        "pickup": location.pickup,
+        "pickup_hold_days": location.pickup_hold_days,
+        "priority": location.priority,
+        "updated_at": isoformat(location.updated_at),
+    }
+
+
+def bin_view(bin_: Bin) -> dict:
+    return {"code": bin_.code, "location": bin_.location.code, "kind": bin_.kind, "sequence": bin_.sequence}
+
+
+def product_view(product: Product) -> dict:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "barcodes": [b.code for b in product.barcodes],
+        "track_lots": product.track_lots,
+        "updated_at": isoformat(product.updated_at),
+    }
+
+
+@bp.put("/locations/<code>")
+@require("integration")
+def put_location(code: str):
+    body = parse_body(LocationIn)
+    location, created = upsert_location(code, body.model_dump(), actor=ACTOR)
+    return location_view(location), 201 if created else 200
+
+
+@bp.put("/locations/<code>/bins/<path:bin_code>")
+@require("integration")
+def put_bin(code: str, bin_code: str):
+    body = parse_body(BinIn)
+    bin_, created = upsert_bin(code, bin_code, body.model_dump(), actor=ACTOR)
+    return bin_view(bin_), 201 if created else 200
+
+
+@bp.put("/products/<path:sku>")
+@require("integration")
+def put_product(sku: str):
+    body = parse_body(ProductIn)
+    product, created = upsert_product(sku, body.model_dump(), actor=ACTOR)
+    return product_view(product), 201 if created else 200
+
+
+@bp.post("/receipts")
+@require("integration")
+def post_receipt():
+    body = parse_body(ReceiptIn)
+    result, created = receive(
+        body.location,
+        body.bin,
+        body.reference,
+        [line.model_dump() for line in body.lines],
+        actor=ACTOR,
+    )
+    return result, 201 if created else 200
+
+
+@bp.post("/adjustments")
+@require("integration")
+def post_adjustment():
+    body = parse_body(AdjustmentIn)
+    result = adjust(
+        body.location,
+        body.bin,
+        body.sku,
+        body.delta,
+        body.reason,
+        lot=body.lot or "",
+        status=body.status,
+        actor=ACTOR,
+    )
+    return result, 201
+
+
+@bp.post("/moves")
+@require("integration")
+def post_move():
+    body = parse_body(MoveIn)
+    result = move(body.location, body.from_bin, body.to_bin, body.sku, body.qty, lot=body.lot or "", actor=ACTOR)
+    return result, 201
+
+
+@bp.get("/stock")
+@require("integration")
+def get_stock():
+    return {"items": stock_items(request.args.get("sku") or None, request.args.get("location") or None)}

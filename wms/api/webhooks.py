@@ -1,0 +1,1 @@
+"""Channel webhook registration. (Filled in by the webhook work.)"""

@@ -1,0 +1,69 @@
+"""Configuration: defaults here, then the instance file ``wms.cfg``, then ``WMS_*`` environment variables.
+
+Nothing is read at import time: :func:`load_config` is called by ``create_app``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # generated per instance folder when not given, see load_config
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "MAX_BODY": 1024 * 1024,
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    "WEBHOOK_TIMEOUT": 10.0,
+    "WEBHOOK_MAX_ATTEMPTS": 0,  # 0 = retry forever (with backoff capped at WEBHOOK_MAX_BACKOFF)
+    "WEBHOOK_MAX_BACKOFF": 3600,
+    "SQLITE_BUSY_TIMEOUT": 10.0,
+    "DB_POOL_SIZE": 10,
+    "AVAILABILITY_MAX_GET_SKUS": 100,
+    "AVAILABILITY_MAX_QUERY_SKUS": 1000,
+}
+
+#: keys whose environment value is parsed as a boolean / integer / float
+_BOOL = {"WEBHOOK_ALLOW_PRIVATE", "TESTING"}
+_INT = {"MAX_BODY", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_MAX_BACKOFF", "DB_POOL_SIZE"}
+_FLOAT = {"WEBHOOK_TIMEOUT", "SQLITE_BUSY_TIMEOUT"}
+
+
+def _parse(key: str, raw: str) -> Any:
+    if key in _BOOL:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if key in _INT:
+        return int(raw)
+    if key in _FLOAT:
+        return float(raw)
+    return raw
+
+
+def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings: defaults < instance ``wms.cfg`` (JSON) < ``WMS_*`` environment < ``overrides``."""
+    config = dict(DEFAULTS)
+    instance_file = Path(instance_path) / "wms.cfg"
+    if instance_file.exists():
+        config.update(json.loads(instance_file.read_text()))
+    for key, raw in os.environ.items():
+        if key.startswith("WMS_") and key not in {"WMS_TEST_DATABASE_URL"}:
+            name = key[4:]
+            config[name] = _parse(name, raw)
+    if overrides:
+        config.update(overrides)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "wms.sqlite")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    return config
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret kept in the instance folder so sessions survive restarts and agree across workers."""
+    instance.mkdir(parents=True, exist_ok=True)
+    secret_file = instance / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(os.urandom(32).hex())
+        secret_file.chmod(0o600)
+    return secret_file.read_text().strip()

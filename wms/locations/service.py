@@ -1,0 +1,86 @@
+"""Locations and bins: upserts from the integration API and lookups for other services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wms.errors import NotFound, ValidationError
+from wms.extensions import db
+from wms.locations.models import Bin, Location
+from wms.uow import unit_of_work
+
+
+def get_location(code: str, session: Session | None = None) -> Location:
+    """The location with ``code``; raises NotFound."""
+    session = session or db.session
+    location = session.execute(select(Location).where(Location.code == code)).scalar_one_or_none()
+    if location is None:
+        raise NotFound(f"no location {code!r}", {"location": code})
+    return location
+
+
+def find_location(code: str, session: Session) -> Location | None:
+    return session.execute(select(Location).where(Location.code == code)).scalar_one_or_none()
+
+
+def find_bin(session: Session, location_id: int, code: str) -> Bin | None:
+    return session.execute(select(Bin).where(Bin.location_id == location_id, Bin.code == code)).scalar_one_or_none()
+
+
+def upsert_location(code: str, data: dict[str, Any], actor: str | None = None) -> tuple[Location, bool]:
+    """Create or update the location ``code``. Returns (location, created). Locks the location row."""
+    with unit_of_work() as session:
+        location = session.execute(select(Location).where(Location.code == code).with_for_update()).scalar_one_or_none()
+        created = location is None
+        if created:
+            location = Location(code=code)
+            session.add(location)
+        for field in ("name", "kind", "ships", "pickup", "pickup_hold_days", "priority"):
+            if field in data and data[field] is not None:
+                setattr(location, field, data[field])
+        if location.name is None:
+            location.name = code
+        if location.kind is None:
+            raise ValidationError.one("kind", "is required for a new location")
+        if location.pickup and location.kind != "store":
+            raise ValidationError.one("pickup", "only a store can be a pickup location")
+    return location, created
+
+
+def upsert_bin(location_code: str, code: str, data: dict[str, Any], actor: str | None = None) -> tuple[Bin, bool]:
+    """Create or update bin ``code`` at a location. Raises NotFound for an unknown location.
+
+    A bin that holds stock cannot change between sellable (pick, bulk) and non-sellable kinds: that would
+    change on-hand sellable without a ledger row. Raises InvalidState then.
+    """
+    from wms.errors import InvalidState
+    from wms.locations.models import SELLABLE_BIN_KINDS
+    from wms.stock.models import StockQuant
+
+    with unit_of_work() as session:
+        location = get_location(location_code, session)
+        bin_ = session.execute(
+            select(Bin).where(Bin.location_id == location.id, Bin.code == code).with_for_update()
+        ).scalar_one_or_none()
+        created = bin_ is None
+        if created:
+            bin_ = Bin(location_id=location.id, code=code, kind=data.get("kind") or "pick")
+            session.add(bin_)
+        new_kind = data.get("kind") or bin_.kind
+        if not created and (new_kind in SELLABLE_BIN_KINDS) != (bin_.kind in SELLABLE_BIN_KINDS):
+            held = session.execute(
+                select(StockQuant.id).where(StockQuant.bin_id == bin_.id, StockQuant.qty > 0).limit(1)
+            ).first()
+            if held:
+                raise InvalidState(
+                    f"bin {code} holds stock: move it out before changing the bin from {bin_.kind} to {new_kind}",
+                    {"bin": code, "kind": bin_.kind},
+                )
+        bin_.kind = new_kind
+        if data.get("sequence") is not None:
+            bin_.sequence = data["sequence"]
+        bin_.location = location
+    return bin_, created

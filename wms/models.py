@@ -1,0 +1,23 @@
+"""Imports every model so that the metadata is complete (Alembic autogenerate, relationship resolution)."""
+
+from wms.auth.models import User  # noqa: F401
+from wms.catalog.models import Barcode, Product  # noqa: F401
+from wms.channels.models import (  # noqa: F401
+    ApiToken,
+    Channel,
+    ChannelLocation,
+    OutboxEvent,
+    Webhook,
+    WebhookDelivery,
+)
+from wms.locations.models import Bin, Location  # noqa: F401
+from wms.orders.models import Order, OrderEvent, OrderLine, Shipment  # noqa: F401
+from wms.stock.models import (  # noqa: F401
+    Lot,
+    Receipt,
+    Reservation,
+    StockChange,
+    StockLevel,
+    StockMovement,
+    StockQuant,
+)

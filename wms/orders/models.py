@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wms.extensions import db
+from wms.timeutil import utcnow
+
+ORDER_STATUSES = (
+    "reserved",
+    "in_transit",
+    "picking",
+    "packed",
+    "shipped",
+    "ready_for_pickup",
+    "collected",
+    "partially_collected",
+    "expired",
+    "cancelled",
+)
+#: an order may be cancelled while it is in one of these
+CANCELLABLE = ("reserved", "in_transit", "picking")
+
+
+class Order(db.Model):
+    __tablename__ = "order"
+    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    fulfilment: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), default="reserved")
+    customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ship_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pickup_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    #: what the customer shows at the counter (pickup orders)
+    pickup_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    #: hash of the normalised request, to tell a replay from a conflicting reuse of the external id
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(order_by="OrderEvent.id", cascade="all, delete-orphan")
+    shipments: Mapped[list[Shipment]] = relationship(order_by="Shipment.id", cascade="all, delete-orphan")
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    line_no: Mapped[int] = mapped_column()
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    qty: Mapped[int] = mapped_column()
+    picked: Mapped[int] = mapped_column(default=0)
+    shipped: Mapped[int] = mapped_column(default=0)
+    collected: Mapped[int] = mapped_column(default=0)
+    declined: Mapped[int] = mapped_column(default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product = relationship("Product")
+    reservations = relationship("Reservation", order_by="Reservation.id")
+
+
+class OrderEvent(db.Model):
+    """Status history of an order."""
+
+    __tablename__ = "order_event"
+    __table_args__ = (Index("ix_order_event_order", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"))
+    status: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Shipment(db.Model):
+    __tablename__ = "shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(64))
+    tracking: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

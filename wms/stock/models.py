@@ -1,0 +1,169 @@
+"""The stock model: quants (what is physically where), levels (what availability reads and reservations lock),
+the append-only movement ledger, reservations and the availability change log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wms.extensions import db
+from wms.timeutil import utcnow
+
+STOCK_STATUSES = ("sellable", "damaged", "in_transit", "quarantine")
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; BigInteger elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Lot(db.Model):
+    __tablename__ = "lot"
+    __table_args__ = (UniqueConstraint("product_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    expiry: Mapped[date | None] = mapped_column(Date)
+
+
+class StockQuant(db.Model):
+    """Units of one product (and lot, and status) in one bin."""
+
+    __tablename__ = "stock_quant"
+    __table_args__ = (
+        UniqueConstraint("bin_id", "product_id", "lot", "status"),
+        CheckConstraint("qty >= 0", name="qty_not_negative"),
+        Index("ix_stock_quant_product_location", "product_id", "location_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    bin_id: Mapped[int] = mapped_column(ForeignKey("bin.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    #: lot (batch) code; empty string when the product is not tracked by lot
+    lot: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="sellable")
+    qty: Mapped[int] = mapped_column(default=0)
+
+
+class StockLevel(db.Model):
+    """One row per product per location: the row availability reads and reservations lock."""
+
+    __tablename__ = "stock_level"
+    __table_args__ = (
+        UniqueConstraint("product_id", "location_id"),
+        CheckConstraint("on_hand_sellable >= 0", name="on_hand_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("reserved <= on_hand_sellable", name="reserved_within_on_hand"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    #: units with status sellable in pick and bulk bins
+    on_hand_sellable: Mapped[int] = mapped_column(default=0)
+    #: units promised to open order lines (sum of open reservations here)
+    reserved: Mapped[int] = mapped_column(default=0)
+
+
+class StockMovement(db.Model):
+    """Append-only ledger: every change of a quant is one row, written in the same transaction.
+
+    A row with no ``from_bin_id`` brings units into stock (receipt, positive adjustment); one with no
+    ``to_bin_id`` takes them out (shipment, negative adjustment, scrap).
+    """
+
+    __tablename__ = "stock_movement"
+    __table_args__ = (
+        CheckConstraint("qty > 0", name="qty_positive"),
+        CheckConstraint("from_bin_id IS NOT NULL OR to_bin_id IS NOT NULL", name="has_a_side"),
+        Index("ix_stock_movement_product", "product_id"),
+        Index("ix_stock_movement_reference", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    lot: Mapped[str] = mapped_column(String(64), default="")
+    qty: Mapped[int] = mapped_column()
+    from_bin_id: Mapped[int | None] = mapped_column(ForeignKey("bin.id"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_bin_id: Mapped[int | None] = mapped_column(ForeignKey("bin.id"))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    #: why: receipt, adjustment, move, pick, ship, count, return, transfer ...
+    reason: Mapped[str] = mapped_column(String(32))
+    #: what caused it, e.g. ``receipt:12`` or ``order:40``
+    reference: Mapped[str | None] = mapped_column(String(128))
+    #: free text given by a person (the reason of an adjustment)
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    device: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Receipt(db.Model):
+    """A delivery booked into stock; ``(location, reference)`` makes a replay harmless."""
+
+    __tablename__ = "receipt"
+    __table_args__ = (UniqueConstraint("location_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    bin_id: Mapped[int] = mapped_column(ForeignKey("bin.id"))
+    reference: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Reservation(db.Model):
+    """Units of an order line promised at one location.
+
+    ``qty`` is what was allocated there; ``open_qty`` what is still reserved (picking lowers it). The sum of
+    ``open_qty`` per (product, location) equals ``StockLevel.reserved``; ``wms check`` proves it.
+    """
+
+    __tablename__ = "reservation"
+    __table_args__ = (
+        CheckConstraint("open_qty >= 0 AND open_qty <= qty", name="open_within_qty"),
+        Index("ix_reservation_product_location", "product_id", "location_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    qty: Mapped[int] = mapped_column()
+    open_qty: Mapped[int] = mapped_column()
+    #: the units must travel to ``deliver_to_location_id`` (a pickup store) before the order can be handed over
+    needs_transfer: Mapped[bool] = mapped_column(default=False)
+    deliver_to_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StockChange(db.Model):
+    """Change log of stock levels: the availability change feed reads it after a cursor.
+
+    On PostgreSQL ``txid`` is the writing transaction's id; readers only return rows of transactions older than
+    the oldest one still running, so a late commit with a lower sequence number is never skipped.
+    """
+
+    __tablename__ = "stock_change"
+    __table_args__ = (Index("ix_stock_change_txid_seq", "txid", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: id of the writing transaction on PostgreSQL (0 on SQLite, where writers are serialised)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

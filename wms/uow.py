@@ -1,0 +1,46 @@
+"""The unit of work: one transaction per public service function, committed once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wms.extensions import db
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """Open a write transaction, commit it once at the end, roll it back on any error.
+
+    A read transaction the caller left open is ended first, so that on SQLite the write lock is taken at BEGIN
+    (``BEGIN IMMEDIATE``) instead of by an upgrade that may fail at once.
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"wms_write": True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def current_txid_expr():
+    """SQL expression for the writing transaction's id (PostgreSQL), 0 elsewhere."""
+    return func.txid_current() if is_postgres() else 0
+
+
+def txid_horizon(session: Session) -> int | None:
+    """Oldest transaction id still running (PostgreSQL); rows of older transactions are final. None: no limit."""
+    if not is_postgres():
+        return None
+    return session.execute(select(func.txid_snapshot_xmin(func.txid_current_snapshot()))).scalar_one()
