@@ -28,3 +28,25 @@ def check_command() -> None:
             click.echo(line, err=True)
         raise SystemExit(1)
     click.echo("stock agrees with the ledger")
+
+
+# Commands that belong to a domain live next to it and are registered here, so that each domain's commands can
+# change without touching the others.
+COMMAND_MODULES = ("wms.channels.commands", "wms.auth.commands", "wms.demo")
+
+
+def _register_domain_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
+
+
+_register_domain_commands()
