@@ -1,1 +1,249 @@
-"""The OpenAPI document, generated from the request schemas."""
+"""The OpenAPI 3.1 document of API v1, generated from the pydantic request schemas that validate the bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from wms.api import bp
+from wms.api.schemas import REQUEST_SCHEMAS
+
+#: (method, path, summary, scope, request schema name or None, {status: description}, query parameters)
+ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[str, Any]]]] = [
+    (
+        "put",
+        "/locations/{code}",
+        "Create or update a location",
+        "integration",
+        "LocationIn",
+        {200: "updated", 201: "created"},
+        [],
+    ),
+    (
+        "put",
+        "/locations/{code}/bins/{bin}",
+        "Create or update a bin",
+        "integration",
+        "BinIn",
+        {200: "updated", 201: "created", 404: "unknown location", 409: "kind change of a bin holding stock"},
+        [],
+    ),
+    (
+        "put",
+        "/products/{sku}",
+        "Create or update a product and its barcodes",
+        "integration",
+        "ProductIn",
+        {200: "updated", 201: "created"},
+        [],
+    ),
+    (
+        "post",
+        "/receipts",
+        "Book a delivery into a bin (idempotent by reference per location)",
+        "integration",
+        "ReceiptIn",
+        {200: "replay of a known reference: the first result, nothing moved", 201: "booked"},
+        [],
+    ),
+    (
+        "post",
+        "/adjustments",
+        "Add or remove units with a reason",
+        "integration",
+        "AdjustmentIn",
+        {201: "adjusted", 409: "would go negative or below what is reserved"},
+        [],
+    ),
+    (
+        "post",
+        "/moves",
+        "Move units between two bins of a location",
+        "integration",
+        "MoveIn",
+        {201: "moved", 409: "not enough in the source bin, or below what is reserved"},
+        [],
+    ),
+    (
+        "get",
+        "/stock",
+        "Units per bin, lot and status",
+        "integration",
+        None,
+        {200: "{items: [...]}"},
+        [
+            {"name": "sku", "in": "query", "schema": {"type": "string"}},
+            {"name": "location", "in": "query", "schema": {"type": "string"}},
+        ],
+    ),
+    (
+        "get",
+        "/availability",
+        "Availability of up to 100 skus",
+        "channel",
+        None,
+        {200: "{items: [...]}"},
+        [
+            {
+                "name": "sku",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "array", "items": {"type": "string"}},
+                "style": "form",
+                "explode": True,
+            }
+        ],
+    ),
+    (
+        "post",
+        "/availability/query",
+        "Availability of up to 1,000 skus",
+        "channel",
+        "AvailabilityQueryIn",
+        {200: "{items: [...]}"},
+        [],
+    ),
+    (
+        "get",
+        "/availability/changes",
+        "Availability changes after a cursor",
+        "channel",
+        None,
+        {200: "{changes: [...], next: cursor}"},
+        [
+            {"name": "after", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            },
+        ],
+    ),
+    (
+        "get",
+        "/availability/feed",
+        "Every product's availability, streamed (NDJSON, or CSV)",
+        "channel",
+        None,
+        {200: "application/x-ndjson or text/csv"},
+        [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["ndjson", "csv"]}}],
+    ),
+    (
+        "post",
+        "/orders",
+        "Place an order (idempotent by external_id)",
+        "channel",
+        "OrderIn",
+        {
+            200: "replay: the same order",
+            201: "reserved",
+            409: "insufficient_stock (details per short line) or idempotency_conflict",
+        },
+        [],
+    ),
+    ("get", "/orders/{id}", "An order with lines, shipments and history", "channel", None, {200: "the order"}, []),
+    (
+        "post",
+        "/orders/{id}/cancel",
+        "Cancel an order and release its reservations",
+        "channel",
+        None,
+        {200: "the order", 409: "invalid_state: packed or ready for pickup"},
+        [],
+    ),
+    (
+        "put",
+        "/webhooks",
+        "Register a webhook",
+        "channel",
+        "WebhookIn",
+        {200: "this URL was registered already", 201: "registered"},
+        [],
+    ),
+]
+
+ERROR_RESPONSES = {
+    400: "bad_request: the body is not JSON",
+    401: "unauthorized: no token or an unknown token",
+    403: "forbidden: a token of the wrong kind, or another channel's resource",
+    404: "not_found: unknown id, sku or location in the path",
+    413: "payload_too_large",
+    422: "validation_error: details list every invalid field",
+}
+
+
+def build_document() -> dict[str, Any]:
+    """The OpenAPI document; request bodies reference the same schemas that validate them."""
+    _, top = models_json_schema(
+        [(model, "validation") for model in REQUEST_SCHEMAS.values()],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "details": {},
+                },
+            }
+        },
+    }
+    paths: dict[str, Any] = {}
+    for method, path, summary, scope, body, responses, params in ENDPOINTS:
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "tags": [scope],
+            "security": [{scope: []}],
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _path_params(path)
+            ]
+            + params,
+            "responses": {str(status): {"description": text} for status, text in sorted(responses.items())},
+        }
+        for status, text in ERROR_RESPONSES.items():
+            operation["responses"].setdefault(
+                str(status),
+                {
+                    "description": text,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            )
+        if body:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+            }
+        paths.setdefault(f"/api/v1{path}", {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "WMS API",
+            "version": "1",
+            "description": 'One stock for every sales channel. Errors: {"error": {"code", "message", "details"}}.',
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "channel": {"type": "http", "scheme": "bearer", "description": "a sales channel's token"},
+                "integration": {"type": "http", "scheme": "bearer", "description": "an integration token"},
+            },
+        },
+    }
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return build_document()
