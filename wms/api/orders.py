@@ -14,7 +14,7 @@ from wms.orders.service import cancel_order, get_order, order_view, place_order
 def post_order():
     body = parse_body(OrderIn)
     order, created = place_order(g.principal.channel_id, body.model_dump(mode="json"), actor=g.principal.channel_code)
-    return order_view(get_order(order.id)), 201 if created else 200
+    return order_view(order if created else get_order(order.id)), 201 if created else 200
 
 
 @bp.get("/orders/<int:order_id>")

@@ -13,10 +13,11 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from wms.catalog.models import Product
 from wms.catalog.service import products_by_sku
 from wms.channels.outbox import emit
 from wms.channels.service import ship_from_location_ids
@@ -76,7 +77,8 @@ def place_order(channel_id: int, payload: dict[str, Any], actor: str | None = No
             errors.append({"field": "pickup_location", "message": f"{code} does not offer pickup"})
     if errors:
         raise ValidationError(errors)
-    lines = [(products[line["sku"]].id, line["qty"]) for line in lines_in]
+    line_products = [products[line["sku"]] for line in lines_in]
+    lines = [(product.id, line["qty"]) for product, line in zip(line_products, lines_in, strict=True)]
 
     if pickup_store is not None:
         warehouses = list(
@@ -105,7 +107,7 @@ def place_order(channel_id: int, payload: dict[str, Any], actor: str | None = No
                 ],
             ) from None
         try:
-            order = _reserve(channel_id, payload, digest, lines, allocations, pickup_store, actor)
+            order = _reserve(channel_id, payload, digest, lines, line_products, allocations, pickup_store, actor)
             return order, True
         except _Lost:
             continue
@@ -148,6 +150,7 @@ def _reserve(
     payload: dict[str, Any],
     digest: str,
     lines: list[tuple[int, int]],
+    products: list[Product],
     allocations: list[Allocation],
     pickup_store: Location | None,
     actor: str | None,
@@ -164,25 +167,26 @@ def _reserve(
             pickup_code=_pickup_code() if pickup_store else None,
             request_hash=digest,
         )
-        order.lines = [OrderLine(line_no=i + 1, product_id=p, qty=q) for i, (p, q) in enumerate(lines)]
+        # Build the whole order in memory and flush once: the ORM batches each table's rows, and the response
+        # is then serialised from these objects without reading them back.
+        order.lines = [
+            OrderLine(line_no=i + 1, product=products[i], qty=q, reservations=[]) for i, (_p, q) in enumerate(lines)
+        ]
+        for a in allocations:
+            order.lines[a.line_index].reservations.append(
+                Reservation(
+                    product_id=lines[a.line_index][0],
+                    location_id=a.location_id,
+                    qty=a.qty,
+                    open_qty=a.qty,
+                    needs_transfer=a.needs_transfer,
+                    deliver_to_location_id=pickup_store.id if a.needs_transfer and pickup_store else None,
+                )
+            )
         order.events = [OrderEvent(status="reserved", actor=actor)]
+        order.shipments = []
         session.add(order)
         session.flush()
-        session.execute(
-            insert(Reservation),
-            [
-                {
-                    "order_line_id": order.lines[a.line_index].id,
-                    "product_id": lines[a.line_index][0],
-                    "location_id": a.location_id,
-                    "qty": a.qty,
-                    "open_qty": a.qty,
-                    "needs_transfer": a.needs_transfer,
-                    "deliver_to_location_id": pickup_store.id if a.needs_transfer and pickup_store else None,
-                }
-                for a in allocations
-            ],
-        )
         per_level: dict[tuple[int, int], int] = defaultdict(int)
         for a in allocations:
             per_level[(lines[a.line_index][0], a.location_id)] += a.qty
@@ -276,7 +280,10 @@ def cancel_order(order_id: int, channel_id: int | None = None, actor: str | None
 
 def order_view(order: Order) -> dict[str, Any]:
     """The order as the API shows it."""
-    location_codes = dict(db.session.execute(select(Location.id, Location.code)).all())
+    wanted = {r.location_id for line in order.lines for r in line.reservations} | {order.pickup_location_id}
+    codes = dict(db.session.execute(select(Location.id, Location.code).where(Location.id.in_(wanted))).all())
+    code = codes.get
+
     view: dict[str, Any] = {
         "id": order.id,
         "external_id": order.external_id,
@@ -288,7 +295,7 @@ def order_view(order: Order) -> dict[str, Any]:
                 "sku": line.product.sku,
                 "qty": line.qty,
                 "allocations": [
-                    {"location": location_codes.get(r.location_id), "qty": r.qty}
+                    {"location": code(r.location_id), "qty": r.qty}
                     | ({"needs_transfer": True} if r.needs_transfer else {})
                     for r in line.reservations
                 ],
@@ -307,6 +314,6 @@ def order_view(order: Order) -> dict[str, Any]:
     if order.ship_to is not None:
         view["ship_to"] = order.ship_to
     if order.fulfilment == "pickup":
-        view["pickup_location"] = location_codes.get(order.pickup_location_id)
+        view["pickup_location"] = code(order.pickup_location_id)
         view["pickup_code"] = order.pickup_code
     return view
