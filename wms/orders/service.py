@@ -32,7 +32,7 @@ from wms.timeutil import isoformat
 from wms.uow import unit_of_work
 
 #: how often intake routes again when another order took the stock between the read and the reservation
-ROUTING_ATTEMPTS = 4
+ROUTING_ATTEMPTS = 20
 PICKUP_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no look-alikes (0/O, 1/I, 2/Z, 5/S, 8/B)
 
 
@@ -117,9 +117,18 @@ def place_order(channel_id: int, payload: dict[str, Any], actor: str | None = No
             if existing is not None:
                 return existing, False
             raise
+    # Every lost attempt means another order took the stock: report the figures as they are now.
+    available = _available(session, {p for p, _ in lines}, candidate_ids)
     raise InsufficientStock(
-        "stock is being taken by other orders right now; try again",
-        [{"sku": line["sku"], "requested": line["qty"], "available": None} for line in lines_in],
+        "not enough stock: other orders took it while this one was placed",
+        [
+            {
+                "sku": line["sku"],
+                "requested": line["qty"],
+                "available": sum(max(0, available.get((product_id, loc), 0)) for loc in candidate_ids),
+            }
+            for line, (product_id, _qty) in zip(lines_in, lines, strict=True)
+        ],
     )
 
 

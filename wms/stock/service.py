@@ -174,11 +174,19 @@ def post_entries(session: Session, entries: list[LedgerEntry]) -> list[dict[str,
     # Levels first, in (product, location) order: the only rows other transactions contend on.
     for (product_id, location_id), delta in sorted(level_deltas.items()):
         bump_on_hand(session, product_id, location_id, delta, skus.get(product_id, ""))
+    # Then quants, netted and in a fixed order, so that two transactions never wait on each other crosswise.
+    quant_deltas: dict[tuple[int, int, str, str], int] = defaultdict(int)
+    bins: dict[int, Bin] = {}
     for e in entries:
         if e.from_bin is not None:
-            bump_quant(session, e.from_bin, e.product_id, e.lot, e.from_status or "sellable", -e.qty)
+            bins[e.from_bin.id] = e.from_bin
+            quant_deltas[(e.from_bin.id, e.product_id, e.lot, e.from_status or "sellable")] -= e.qty
         if e.to_bin is not None:
-            bump_quant(session, e.to_bin, e.product_id, e.lot, e.to_status or "sellable", e.qty)
+            bins[e.to_bin.id] = e.to_bin
+            quant_deltas[(e.to_bin.id, e.product_id, e.lot, e.to_status or "sellable")] += e.qty
+    for (bin_id, product_id, lot, status), delta in sorted(quant_deltas.items()):
+        if delta:
+            bump_quant(session, bins[bin_id], product_id, lot, status, delta)
     rows = [
         {
             "product_id": e.product_id,
