@@ -90,5 +90,7 @@ def _tune_engine(engine: Engine) -> None:
     def _on_begin(conn):
         # A writer must take the write lock at BEGIN: upgrading a read transaction fails at once under WAL
         # when another writer committed in between (SQLITE_BUSY_SNAPSHOT ignores the busy timeout).
-        immediate = conn.get_execution_options().get("wms_write")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # plain reads on an autocommit connection: no transaction at all
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("wms_write") else "BEGIN")

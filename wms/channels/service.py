@@ -40,7 +40,7 @@ def authenticate(token: str) -> Principal:
     """
     if not token:
         raise Unauthorized("missing bearer token")
-    with db.engine.connect() as conn:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         row = conn.execute(
             text(
                 "SELECT t.id, t.scope, t.channel_id, c.code, c.buffer FROM api_token t "
@@ -49,7 +49,6 @@ def authenticate(token: str) -> Principal:
             ),
             {"h": hash_token(token)},
         ).first()
-        conn.rollback()
     if row is None:
         raise Unauthorized("unknown or revoked token")
     return Principal(row[0], row[1], row[2], row[3], row[4] or 0)
