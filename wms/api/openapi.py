@@ -161,6 +161,20 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         {200: "this URL was registered already", 201: "registered"},
         [],
     ),
+    ("get", "/webhooks", "This channel's webhooks (without secrets)", "channel", None, {200: "{webhooks: [...]}"}, []),
+    (
+        "delete",
+        "/webhooks",
+        "Remove a webhook by url (or id); its pending deliveries are dropped",
+        "channel",
+        None,
+        {204: "removed"},
+        [
+            {"name": "url", "in": "query", "schema": {"type": "string"}},
+            {"name": "id", "in": "query", "schema": {"type": "integer"}},
+        ],
+    ),
+    ("delete", "/webhooks/{id}", "Remove a webhook by id", "channel", None, {204: "removed"}, []),
 ]
 
 ERROR_RESPONSES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.extensions import db
@@ -115,3 +115,20 @@ class WebhookDelivery(db.Model):
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WorkerCursor(db.Model):
+    """How far a ``wms worker`` stage has read an append-only log, as a (txid, seq) position.
+
+    The availability stage keeps its place in the ``stock_change`` log here; it is advanced in the same
+    transaction as the deliveries made from the rows read, so a crash neither loses nor repeats any.
+    """
+
+    __tablename__ = "worker_cursor"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: writing transaction id of the last log row consumed (0 on SQLite)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: sequence number of the last log row consumed
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,480 @@
+"""What a sales channel may sell: availability by sku, the change feed after a cursor, and the full feed.
+
+The reads of the API are plain SQL on a connection of their own in autocommit mode: one statement is one
+consistent snapshot, and no BEGIN/ROLLBACK round trips are spent on a read-only request. (The worker reads
+items inside its own transaction, through ``items_for_products``.)
+
+An item is ``{"sku", "available", "known", "locations": [{"location", "available", "pickup"}]}``:
+``available`` is the sum of ``on_hand_sellable - reserved`` over the channel's ship-from locations, minus the
+channel's buffer, never below 0; ``locations`` lists every location with a stock level for the product
+(ship-from or not), in the order the locations were created.
+
+Change feed cursor. The log is ``stock_change`` (``seq`` from a sequence, ``txid`` = the writing transaction's
+id). On PostgreSQL sequence numbers are not handed out in commit order, so "seq > cursor" could skip a row
+committed late with a low number. Readers therefore only take rows whose ``txid`` is below the oldest
+transaction still running (``txid_snapshot_xmin(txid_current_snapshot())``): every transaction below that
+horizon has ended, so the set of rows below it is final and can be read in (txid, seq) order without gaps.
+The cursor is the (txid, seq) of the last row consumed. On SQLite writers are serialised, txid is 0, and seq
+order is commit order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from wms.errors import ValidationError
+from wms.extensions import db
+
+#: position in the stock_change log: (txid, seq) of the last row consumed
+Position = tuple[int, int]
+START: Position = (0, 0)
+
+_CURSOR_RE = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})")
+
+#: the channel's ship-from locations, as ``wms.channels.service.ship_from_location_ids`` decides them: the
+#: explicit list, else every location that ships
+_SHIP_FROM = """ship_from AS (
+    SELECT location_id AS id FROM channel_location WHERE channel_id = {channel}
+    UNION
+    SELECT id FROM location
+    WHERE ships AND NOT EXISTS (SELECT 1 FROM channel_location WHERE channel_id = {channel})
+)"""
+
+#: order of the locations inside an item: by location id (creation), the order of the stock_level index, so
+#: that the full feed needs no sort
+_LOCATION_ORDER = "sl.location_id"
+
+#: whether a location is one of the channel's ship-from locations (``:channel``), for each row of ``sl``/``l``
+_SHIPS_FROM = (
+    "CASE WHEN EXISTS (SELECT 1 FROM channel_location WHERE channel_id = :channel) "
+    "THEN EXISTS (SELECT 1 FROM channel_location cl "
+    "WHERE cl.channel_id = :channel AND cl.location_id = sl.location_id) "
+    "ELSE l.ships END"
+)
+
+_ITEM_ROWS = (
+    "SELECT p.id, p.sku, l.code, sl.on_hand_sellable - sl.reserved, l.pickup, "
+    + _SHIPS_FROM
+    + """
+FROM product p
+LEFT JOIN stock_level sl ON sl.product_id = p.id
+LEFT JOIN location l ON l.id = sl.location_id
+WHERE {where}
+ORDER BY p.id, """
+    + _LOCATION_ORDER
+)
+
+
+def _pyformat(sql: str) -> str:
+    """The statement with psycopg's placeholders (sqlite3 takes ``:name`` as it is)."""
+    return sql.replace(":channel", "%(channel)s").replace(":keys", "%(keys)s")
+
+
+# Availability by sku runs on the driver's own cursor: through SQLAlchemy the same read cost 0.27 ms against
+# 0.05 ms on SQLite, and 0.35 ms against 0.2 ms on PostgreSQL. One parameter for the whole list keeps the text
+# constant, so that psycopg prepares it. A single sku gets "= :keys": with "= ANY(:keys)" PostgreSQL plans a
+# custom plan on every call (~0.3 ms), as the generic plan of an array of unknown length looks costlier.
+_SKU_ROWS = {
+    "postgresql": (
+        _pyformat(_ITEM_ROWS.format(where="p.sku = :keys")),
+        _pyformat(_ITEM_ROWS.format(where="p.sku = ANY(:keys)")),
+    ),
+    "sqlite": (
+        _ITEM_ROWS.format(where="p.sku = :keys"),
+        _ITEM_ROWS.format(where="p.sku IN (SELECT value FROM json_each(:keys))"),
+    ),
+}
+_ITEMS_BY_ID = {
+    "postgresql": text(_ITEM_ROWS.format(where="p.id = ANY(:keys)")),
+    "sqlite": text(_ITEM_ROWS.format(where="p.id IN (SELECT value FROM json_each(:keys))")),
+}
+
+_LOG_AFTER = {
+    # Only rows of transactions older than every running one: those rows are final (see the module docstring).
+    "postgresql": text(
+        "SELECT txid, seq, product_id FROM stock_change "
+        "WHERE (txid, seq) > (:txid, :seq) AND txid < txid_snapshot_xmin(txid_current_snapshot()) "
+        "ORDER BY txid, seq LIMIT :n"
+    ),
+    # SQLite: txid is always 0 and seq order is commit order; by rowid, as the (txid, seq) index would be
+    # searched on txid alone and filtered row by row.
+    "sqlite": text("SELECT txid, seq, product_id FROM stock_change WHERE seq > :seq ORDER BY seq LIMIT :n"),
+}
+
+#: the first product id of every slice of the full feed (PostgreSQL)
+_SLICE_STARTS = text(
+    "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM product) x WHERE (n - 1) % :n = 0"
+)
+
+_LOG_END = {
+    "postgresql": text(
+        "SELECT txid, seq FROM stock_change WHERE txid < txid_snapshot_xmin(txid_current_snapshot()) "
+        "ORDER BY txid DESC, seq DESC LIMIT 1"
+    ),
+    "sqlite": text("SELECT txid, seq FROM stock_change ORDER BY seq DESC LIMIT 1"),
+}
+
+#: most log rows one change-feed request reads, so that a backlog of repeated changes of few skus cannot make
+#: one request scan the whole log (the page is then shorter than ``limit``; ``next`` moves on)
+MAX_LOG_ROWS_PER_READ = 50_000
+#: rows per chunk of the full feed's response
+FEED_ROWS_PER_CHUNK = 2_000
+#: PostgreSQL full feed: products per slice, and slices generated at once (each on a connection of its own)
+FEED_SLICE_PRODUCTS = 5_000
+FEED_CONNECTIONS = 2
+
+
+def _autocommit() -> Connection:
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def _driver_cursor() -> Iterator[Any]:
+    """A cursor of the driver on a pooled connection, in autocommit mode (no BEGIN, no ROLLBACK round trip).
+
+    SQLite connections are in autocommit mode already (see ``wms._tune_engine``); psycopg's switch is client-side
+    and the pool hands out idle connections only.
+    """
+    raw = db.engine.raw_connection()
+    driver = raw.driver_connection
+    postgres = db.engine.dialect.name == "postgresql"
+    try:
+        if postgres:
+            driver.autocommit = True
+        with closing(driver.cursor()) as cursor:
+            yield cursor
+    finally:
+        if postgres:
+            try:
+                driver.autocommit = False  # as the pool expects it back
+            except Exception:  # noqa: BLE001 - a lost connection
+                raw.invalidate()
+            if driver.broken:
+                raw.invalidate()  # SQLAlchemy would have done it, had the error passed through it
+        raw.close()
+
+
+def _keys(conn: Connection, values: list[Any]) -> Any:
+    return values if conn.dialect.name == "postgresql" else json.dumps(values)
+
+
+# --- items ------------------------------------------------------------------------------------------------
+
+
+def _build_items(rows: Iterable[tuple], buffer: int) -> dict[Any, dict[str, Any]]:
+    """Fold (product id, sku, location, available, pickup, ships from) rows into items, keyed by product id."""
+    items: dict[Any, dict[str, Any]] = {}
+    totals: dict[Any, int] = {}
+    for product_id, sku, code, available, pickup, ships_from in rows:
+        item = items.get(product_id)
+        if item is None:
+            item = items[product_id] = {"sku": sku, "available": 0, "known": True, "locations": []}
+            totals[product_id] = 0
+        if code is None:
+            continue  # a product without any stock level
+        item["locations"].append({"location": code, "available": available, "pickup": bool(pickup)})
+        if ships_from:
+            totals[product_id] += available
+    for product_id, item in items.items():
+        item["available"] = max(0, totals[product_id] - buffer)
+    return items
+
+
+def unknown_item(sku: str) -> dict[str, Any]:
+    return {"sku": sku, "available": 0, "known": False, "locations": []}
+
+
+def availability(channel_id: int, buffer: int, skus: list[str]) -> list[dict[str, Any]]:
+    """Items for ``skus`` as ``channel_id`` sees them, in request order, each sku once; unknown skus are listed
+    with ``known`` false. One statement on an autocommit connection: locks nothing, raises nothing."""
+    wanted = list(dict.fromkeys(skus))
+    dialect = db.engine.dialect.name
+    one, many = _SKU_ROWS[dialect]
+    if len(wanted) == 1:
+        sql, keys = one, wanted[0]
+    else:
+        sql, keys = many, (wanted if dialect == "postgresql" else json.dumps(wanted))
+    with _driver_cursor() as cursor:
+        cursor.execute(sql, {"channel": channel_id, "keys": keys})
+        rows = cursor.fetchall()
+    by_sku = {item["sku"]: item for item in _build_items(rows, buffer).values()}
+    return [by_sku.get(sku) or unknown_item(sku) for sku in wanted]
+
+
+def items_for_products(conn: Connection, channel_id: int, buffer: int, product_ids: list[int]) -> list[dict[str, Any]]:
+    """Items of existing products by id, in the order given, read on ``conn`` (the caller's transaction or an
+    autocommit connection). Ids of products that do not exist are left out."""
+    if not product_ids:
+        return []
+    rows = conn.execute(
+        _ITEMS_BY_ID[conn.dialect.name], {"channel": channel_id, "keys": _keys(conn, list(product_ids))}
+    ).all()
+    items = _build_items(rows, buffer)
+    return [items[p] for p in product_ids if p in items]
+
+
+# --- the change log ----------------------------------------------------------------------------------------
+
+
+def encode_cursor(position: Position) -> str:
+    return f"{position[0]}.{position[1]}"
+
+
+def decode_cursor(cursor: str | None, field: str = "after") -> Position:
+    """The position a cursor stands for; no cursor is the start of the log. Raises ValidationError on ``field``."""
+    if cursor is None or cursor == "":
+        return START
+    match = _CURSOR_RE.fullmatch(cursor)
+    if match is None or max(int(match.group(1)), int(match.group(2))) >= 2**63:
+        raise ValidationError.one(field, "is not a cursor given by this API (use the 'next' of a previous page)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def read_log(
+    conn: Connection, after: Position, limit: int, max_rows: int = MAX_LOG_ROWS_PER_READ
+) -> tuple[list[int], Position]:
+    """Product ids changed after ``after``, each once, in log order, at most ``limit`` of them; and the position
+    of the last row consumed (``after`` itself when nothing new is final yet).
+
+    Rows are consumed in (txid, seq) order up to the first row of a product beyond ``limit``, so the next read
+    from the returned position misses nothing. Reads only; locks nothing.
+    """
+    stmt = _LOG_AFTER[conn.dialect.name]
+    batch = min(max(2 * limit, 500), 10_000)
+    seen: dict[int, None] = {}
+    position = after
+    scanned = 0
+    while True:
+        rows = conn.execute(stmt, {"txid": position[0], "seq": position[1], "n": batch}).all()
+        for txid, seq, product_id in rows:
+            if product_id not in seen:
+                if len(seen) >= limit:
+                    return list(seen), position
+                seen[product_id] = None
+            position = (txid, seq)
+        scanned += len(rows)
+        if len(rows) < batch or scanned >= max_rows:
+            return list(seen), position
+
+
+def log_end(conn: Connection) -> Position:
+    """Position of the last final row of the log (START when empty)."""
+    row = conn.execute(_LOG_END[conn.dialect.name]).first()
+    return (row[0], row[1]) if row else START
+
+
+def changes(channel_id: int, buffer: int, after: str | None, limit: int = 100) -> dict[str, Any]:
+    """One page of the change feed: ``{"changes": [items with current figures], "next": cursor}``.
+
+    Each sku at most once per page; ``next`` is always given (the cursor passed in, or the start, when nothing
+    changed). Raises ValidationError for a malformed ``after`` or a ``limit`` outside 1..1000. Locks nothing.
+    """
+    if not 1 <= limit <= 1000:
+        raise ValidationError.one("limit", "must be between 1 and 1000")
+    position = decode_cursor(after)
+    with _autocommit() as conn:
+        product_ids, position = read_log(conn, position, limit)
+        items = items_for_products(conn, channel_id, buffer, product_ids)
+    return {"changes": items, "next": encode_cursor(position)}
+
+
+# --- the full feed -----------------------------------------------------------------------------------------
+
+FEED_FORMATS = ("ndjson", "csv")
+CSV_HEADER = "sku,available,locations,pickup\n"
+
+# PostgreSQL: the database writes each line. Per location the constant parts of its text are made once
+# (MATERIALIZED), and a product's levels come from the (product_id, location_id) index already in location
+# order, so no row is sorted: 100,000 products x 20 locations take about 1.5 s. Measured alternatives:
+# json_agg/json_build_object 4.7 s, an ORDER BY inside the aggregate +0.6 s.
+_PG_LEVELS = """CROSS JOIN LATERAL (
+    SELECT SUM(s.n) FILTER (WHERE s.ships_from) AS total, {aggregates}
+    FROM (SELECT sl.on_hand_sellable - sl.reserved AS n, loc.*
+          FROM stock_level sl JOIN loc ON loc.id = sl.location_id
+          WHERE sl.product_id = p.id ORDER BY sl.location_id) s
+) a
+WHERE {{products}}
+ORDER BY p.id"""
+_PG_FEED = {
+    "ndjson": "WITH "
+    + _SHIP_FROM
+    + """,
+loc AS MATERIALIZED (
+    SELECT id, '{{"location":' || to_json(code)::text || ',"available":' AS head,
+           CASE WHEN pickup THEN ',"pickup":true}}' ELSE ',"pickup":false}}' END AS tail,
+           id IN (SELECT id FROM ship_from) AS ships_from
+    FROM location
+)
+SELECT '{{"sku":' || to_json(p.sku)::text || ',"available":' || GREATEST(0, COALESCE(a.total, 0) - {buffer})
+       || ',"known":true,"locations":[' || COALESCE(a.locs, '') || ']}}'
+FROM product p """
+    + _PG_LEVELS.format(aggregates="string_agg(s.head || s.n || s.tail, ',') AS locs"),
+    "csv": "WITH "
+    + _SHIP_FROM
+    + """,
+loc AS MATERIALIZED (
+    SELECT id, code || ':' AS head, pickup, id IN (SELECT id FROM ship_from) AS ships_from FROM location
+)
+SELECT p.sku, GREATEST(0, COALESCE(a.total, 0) - {buffer}), a.locs, a.pickup_locs
+FROM product p """
+    + _PG_LEVELS.format(
+        aggregates="string_agg(s.head || s.n, ';') AS locs, "
+        "string_agg(s.head || s.n, ';') FILTER (WHERE s.pickup) AS pickup_locs"
+    ),
+}
+
+# SQLite: the same text built by the database. The plan scans products in id order and each product's levels
+# through the (product_id, location_id) index, so the groups come in order without a sort and each
+# group_concat sees its rows in location order. 100,000 products x 20 locations: about 1.7 s (correlated
+# subqueries per product: 2.7 s to 4 s).
+_SQLITE_FEED_FROM = """
+FROM product p
+LEFT JOIN stock_level sl ON sl.product_id = p.id
+LEFT JOIN loc ON loc.id = sl.location_id
+GROUP BY p.id
+ORDER BY p.id"""
+_SQLITE_AVAILABLE = (
+    "MAX(0, COALESCE(SUM(sl.on_hand_sellable - sl.reserved) FILTER (WHERE loc.ships_from), 0) - :buffer)"
+)
+# Run on the driver's cursor: sqlite3 binds :name itself (text() would take the ":true" inside the literals for
+# bind parameters).
+_SQLITE_FEED = {
+    "ndjson": (
+        "WITH "
+        + _SHIP_FROM.format(channel=":channel")
+        + """,
+loc AS MATERIALIZED (
+    SELECT id, '{"location":' || json_quote(code) || ',"available":' AS head,
+           CASE WHEN pickup THEN ',"pickup":true}' ELSE ',"pickup":false}' END AS tail,
+           id IN (SELECT id FROM ship_from) AS ships_from
+    FROM location
+)
+SELECT '{"sku":' || json_quote(p.sku) || ',"available":' || """
+        + _SQLITE_AVAILABLE
+        + """
+       || ',"known":true,"locations":['
+       || COALESCE(group_concat(loc.head || (sl.on_hand_sellable - sl.reserved) || loc.tail, ','), '') || ']}'"""
+        + _SQLITE_FEED_FROM
+    ),
+    "csv": (
+        "WITH "
+        + _SHIP_FROM.format(channel=":channel")
+        + """,
+loc AS MATERIALIZED (
+    SELECT id, code || ':' AS head, pickup, id IN (SELECT id FROM ship_from) AS ships_from FROM location
+)
+SELECT CASE WHEN p.sku GLOB '*[,"' || char(10) || char(13) || ']*'
+            THEN '"' || replace(p.sku, '"', '""') || '"' ELSE p.sku END
+       || ',' || """
+        + _SQLITE_AVAILABLE
+        + """
+       || ',' || COALESCE(group_concat(loc.head || (sl.on_hand_sellable - sl.reserved), ';'), '')
+       || ',' || COALESCE(
+           group_concat(loc.head || (sl.on_hand_sellable - sl.reserved), ';') FILTER (WHERE loc.pickup), ''
+       )"""
+        + _SQLITE_FEED_FROM
+    ),
+}
+
+
+def feed(channel_id: int, buffer: int, fmt: str = "ndjson") -> Iterator[bytes]:
+    """Every product's item for the channel, in product id order, as NDJSON lines or CSV
+    (``sku,available,locations,pickup``), in chunks of bytes. The database writes the lines; they are streamed
+    on connections of the feed's own, so memory does not grow with the catalogue. Raises ValidationError (field
+    ``format``) for an unknown format, before anything is streamed. Locks nothing."""
+    if fmt not in FEED_FORMATS:
+        raise ValidationError.one("format", "must be ndjson or csv")
+    if db.engine.dialect.name == "postgresql":
+        return _feed_postgres(int(channel_id), int(buffer), fmt)
+    return _feed_sqlite(channel_id, buffer, fmt)
+
+
+def _feed_postgres(channel_id: int, buffer: int, fmt: str) -> Iterator[bytes]:
+    """COPY TO STDOUT is the fastest way out of PostgreSQL. The catalogue is cut into slices of
+    FEED_SLICE_PRODUCTS products by id, FEED_CONNECTIONS of them generated at once on connections of their own
+    (PostgreSQL builds the text, one core per connection), and streamed in order. At most FEED_CONNECTIONS + 1
+    slices are held in memory, whatever the size of the catalogue. Each line is consistent in itself; slices are
+    read moments apart (a feed of changing stock is a moment's picture either way)."""
+    engine = db.engine
+    if fmt == "csv":
+        yield CSV_HEADER.encode()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        starts = list(conn.execute(_SLICE_STARTS, {"n": FEED_SLICE_PRODUCTS}).scalars())
+    if not starts:
+        return
+    # COPY takes no bind parameters: every value formatted in is an int.
+    template = _PG_FEED[fmt].format(channel=int(channel_id), buffer=int(buffer), products="$products")
+    statements = []
+    for i, start in enumerate(starts):
+        products = f"p.id >= {int(start)}" + (f" AND p.id < {int(starts[i + 1])}" if i + 1 < len(starts) else "")
+        query = template.replace("$products", products)
+        statements.append(f"COPY ({query}) TO STDOUT" + (" WITH (FORMAT csv)" if fmt == "csv" else ""))
+    if len(statements) == 1:
+        yield from _copy_chunks(engine, statements[0], fmt)
+        return
+    pool = ThreadPoolExecutor(max_workers=FEED_CONNECTIONS, thread_name_prefix="feed")
+    try:
+        waiting = iter(statements)
+        running = deque(pool.submit(_copy_all, engine, sql, fmt) for sql in islice(waiting, FEED_CONNECTIONS))
+        while running:
+            chunks = running.popleft().result()
+            following = next(waiting, None)
+            if following is not None:
+                running.append(pool.submit(_copy_all, engine, following, fmt))
+            yield from chunks
+    finally:
+        # A client that goes away stops the feed: slices not started are dropped, running ones end by themselves.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _copy_chunks(engine, copy_sql: str, fmt: str) -> Iterator[bytes]:
+    raw = engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor().copy(copy_sql) as copy:
+            chunk: list[bytes] = []
+            for row in copy:
+                chunk.append(bytes(row))
+                if len(chunk) >= FEED_ROWS_PER_CHUNK:
+                    yield _pg_chunk(chunk, fmt)
+                    chunk = []
+            if chunk:
+                yield _pg_chunk(chunk, fmt)
+    finally:
+        raw.close()  # back to the pool, which rolls the COPY's transaction back
+
+
+def _copy_all(engine, copy_sql: str, fmt: str) -> list[bytes]:
+    return list(_copy_chunks(engine, copy_sql, fmt))
+
+
+def _pg_chunk(rows: list[bytes], fmt: str) -> bytes:
+    data = b"".join(rows)
+    # COPY's text format doubles every backslash; JSON built by PostgreSQL escapes every control character, so
+    # a doubled backslash is the only escape that can occur. Rows arrive whole, so no pair is split.
+    if fmt == "ndjson" and b"\\" in data:
+        data = data.replace(b"\\\\", b"\\")
+    return data
+
+
+def _feed_sqlite(channel_id: int, buffer: int, fmt: str) -> Iterator[bytes]:
+    with _autocommit() as conn:
+        # The driver's own cursor: the lines are finished text, SQLAlchemy's row objects would only cost time.
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(_SQLITE_FEED[fmt], {"channel": channel_id, "buffer": buffer})
+            if fmt == "csv":
+                yield CSV_HEADER.encode()
+            while rows := cursor.fetchmany(FEED_ROWS_PER_CHUNK):
+                yield ("\n".join([line for (line,) in rows]) + "\n").encode()
+        finally:
+            cursor.close()
