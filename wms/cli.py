@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from wms.errors import WMSError
+
+NO_SCHEMA_HINT = "the database has no tables yet: run `wms db upgrade` (or `wms demo` for a demo) first"
 
 
 def _create_app():
@@ -12,7 +17,27 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, load_dotenv=False)
+def is_missing_schema(exc: Exception) -> bool:
+    """Whether a database error means the tables were never created (SQLite or PostgreSQL)."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or type(orig).__name__ == "UndefinedTable"
+
+
+class WMSGroup(FlaskGroup):
+    """Flask's group, plus: a domain error ends a command with its one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except WMSError as exc:
+            raise click.ClickException(exc.message) from None
+        except (OperationalError, ProgrammingError) as exc:
+            if is_missing_schema(exc):
+                raise click.ClickException(NO_SCHEMA_HINT) from None
+            raise
+
+
+@click.group(cls=WMSGroup, create_app=_create_app, add_default_commands=True, load_dotenv=False)
 def main() -> None:
     """Warehouse and order-fulfilment system."""
 
@@ -32,7 +57,7 @@ def check_command() -> None:
 
 # Commands that belong to a domain live next to it and are registered here, so that each domain's commands can
 # change without touching the others.
-COMMAND_MODULES = ("wms.channels.commands", "wms.auth.commands", "wms.demo")
+COMMAND_MODULES = ("wms.channels.commands", "wms.auth.commands", "wms.catalog.commands", "wms.server", "wms.demo")
 
 
 def _register_domain_commands() -> None:
@@ -46,6 +71,9 @@ def _register_domain_commands() -> None:
                 raise
             continue
         for command in getattr(module, "COMMANDS", ()):
+            if command.name in main.commands:
+                # A silent override would hide one of the two commands.
+                raise RuntimeError(f"wms {command.name} is defined twice (again in {name})")
             main.add_command(command)
 
 

@@ -1,0 +1,162 @@
+"""``wms demo``: migrates from nothing, seeds through the services, is safe to run twice, leaves the ledger clean."""
+
+import re
+import shutil
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select
+from werkzeug.security import generate_password_hash
+
+from tests.factories import Api, make_product
+from wms import create_app
+from wms.auth import models as auth_models
+from wms.auth.service import authenticate_user
+from wms.channels.service import authenticate
+from wms.cli import main
+from wms.extensions import db
+from wms.orders.models import Order
+from wms.orders.service import get_order, order_view
+from wms.stock.service import check_stock
+
+#: grows on every run by design: each run prints new tokens
+TOKEN_TABLE = "api_token"
+
+
+def counts() -> dict[str, int]:
+    db.session.rollback()
+    return {
+        table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in db.metadata.sorted_tables
+        if table.name != TOKEN_TABLE
+    }
+
+
+def tokens(output: str) -> tuple[str, str]:
+    channel = re.search(r"WEB channel:\s+(wmsc_\S+)", output).group(1)
+    integration = re.search(r"integration:\s+(wmsi_\S+)", output).group(1)
+    return channel, integration
+
+
+@pytest.fixture(scope="module")
+def cheap_hashes():
+    # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+        )
+        yield
+
+
+@contextmanager
+def sqlite_app(path: Path):
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "x", "TESTING": True, "WTF_CSRF_ENABLED": False}
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, cheap_hashes) -> tuple[Path, str]:
+    """The demo run once on a new SQLite file with no schema at all (it must migrate it itself): the file and
+    what the run printed. Tests work on copies of the file."""
+    path = tmp_path_factory.mktemp("demo") / "seeded.sqlite"
+    with sqlite_app(path) as app:
+        output = run_demo(app)
+    return path, output
+
+
+@pytest.fixture
+def demo_app(seeded, tmp_path, cheap_hashes):
+    path, _output = seeded
+    copy = tmp_path / "demo.sqlite"
+    shutil.copyfile(path, copy)
+    with sqlite_app(copy) as app:
+        yield app
+
+
+def run_demo(app, *args, input=None):
+    result = app.test_cli_runner().invoke(main, ["demo", *args], input=input)
+    db.session.rollback()
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_twice_creates_nothing_twice_and_the_ledger_agrees(seeded, demo_app):
+    first = seeded[1]
+    before = counts()
+    assert before["location"] == 4 and before["product"] >= 190 and before["user"] == 7
+    assert before["order"] == 13 and before["stock_movement"] > 100
+    assert check_stock() == []
+
+    second = run_demo(demo_app)
+    assert counts() == before
+    assert check_stock() == []
+    assert demo_app.test_cli_runner().invoke(main, ["check"]).exit_code == 0
+
+    # Every run prints working tokens, new ones each time; the first run's keep working.
+    assert tokens(first) != tokens(second)
+    for channel, integration in (tokens(first), tokens(second)):
+        assert authenticate(channel).channel_code == "WEB"
+        assert authenticate(integration).scope == "integration"
+
+    for text in ("wms serve", "http://127.0.0.1:8000", "curl ", "clerk.krk", "demo-clerk", "not in the demo yet"):
+        assert text in second
+
+
+def test_demo_data_is_usable(seeded, demo_app):
+    channel, integration = tokens(seeded[1])
+    client = demo_app.test_client()
+
+    # The printed logins work; a clerk sees only their store.
+    assert authenticate_user("admin", "demo-admin").role == "admin"
+    assert authenticate_user("picker", "demo-picker").location.code == "WH1"
+    client.post("/login", data={"username": "clerk.gda", "password": "demo-clerk"})
+    home = client.get("/").get_data(as_text=True)
+    assert "ST-GDA" in home and "ST-KRK" not in home and "WH1" not in home
+
+    # Orders of every kind.
+    orders = {o.external_id: order_view(get_order(o.id)) for o in db.session.execute(select(Order)).scalars()}
+    statuses = {o["status"] for o in orders.values()}
+    assert statuses == {"reserved", "cancelled"}
+    split = orders["WEB-100233"]["lines"][0]["allocations"]
+    assert [a["location"] for a in split] == ["WH1", "ST-WAW"]
+    transfer = orders["WEB-100235"]["lines"]
+    assert any(a.get("needs_transfer") for line in transfer for a in line["allocations"])
+    assert orders["WEB-100234"]["fulfilment"] == "pickup" and orders["WEB-100234"]["pickup_code"]
+
+    # The printed tokens reach the API: the channel its orders, the integration the stock.
+    api = Api(client, channel)
+    assert api.get(f"/api/v1/orders/{orders['WEB-100231']['id']}").status_code == 200
+    assert api.get(f"/api/v1/orders/{orders['APP-55012']['id']}").status_code == 403  # another channel's
+    stock = Api(client, integration).get("/api/v1/stock?location=ST-KRK")
+    assert stock.status_code == 200 and len(stock.json["items"]) > 40
+
+
+def test_demo_reset_starts_from_nothing(demo_app):
+    before = counts()
+    make_product("NOT-IN-THE-DEMO")
+    # Without --yes it asks; "no" changes nothing.
+    refused = demo_app.test_cli_runner().invoke(main, ["demo", "--reset"], input="n\n")
+    assert refused.exit_code == 1 and "Aborted" in refused.output
+    assert counts()["product"] == before["product"] + 1
+
+    run_demo(demo_app, "--reset", input="y\n")
+    assert counts() == before
+    assert check_stock() == []
+
+
+def test_demo_on_postgres(pg_app, cheap_hashes):
+    output = run_demo(pg_app, "--reset", "--yes")
+    assert "dropped every WMS table" in output
+    seeded = counts()
+    assert seeded["order"] == 13
+    assert check_stock() == []
+    run_demo(pg_app)
+    assert counts() == seeded
+    assert "alembic_version" in inspect(db.engine).get_table_names()

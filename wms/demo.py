@@ -1,0 +1,810 @@
+"""``wms demo [--reset]``: migrate, then seed a believable Polish omnichannel retailer through the services.
+
+One warehouse (WH1, Łódź) and three stores (Kraków, Warszawa, Gdańsk), bins with a walk sequence, about 200 home,
+kitchen, garden and tools products with valid EAN-13 barcodes, stock booked by receipts, four sales channels,
+staff users and open orders of every kind. Everything is keyed (location and bin codes, skus, receipt references,
+order external ids, usernames, channel codes), so a second run creates nothing twice; only the printed API tokens
+are new on every run (tokens are stored hashed, so the old ones cannot be shown again; they keep working).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+
+from wms.catalog.rules import with_check_digit
+
+# --- the retailer -------------------------------------------------------------------------------------------
+
+LOCATIONS: dict[str, dict[str, Any]] = {
+    "WH1": {"name": "Magazyn centralny Łódź", "kind": "warehouse", "ships": True, "pickup": False, "priority": 10},
+    "ST-KRK": {
+        "name": "Sklep Kraków Kazimierz",
+        "kind": "store",
+        "ships": False,
+        "pickup": True,
+        "pickup_hold_days": 7,
+    },
+    "ST-WAW": {
+        "name": "Sklep Warszawa Mokotów",
+        "kind": "store",
+        "ships": True,  # the flagship store also ships web orders
+        "pickup": True,
+        "pickup_hold_days": 7,
+        "priority": 50,
+    },
+    "ST-GDA": {"name": "Sklep Gdańsk Wrzeszcz", "kind": "store", "ships": False, "pickup": True, "pickup_hold_days": 5},
+}
+STORES = ("ST-KRK", "ST-WAW", "ST-GDA")
+SHIPPING_STORE = "ST-WAW"
+
+BAYS = 12
+#: pick aisles walked as a snake: A up, B down, C up, so the walk sequence never doubles back
+PICK_BINS = [f"{aisle}-{bay:02d}" for aisle in "ABC" for bay in range(1, BAYS + 1)]
+BULK_BINS = [f"R-{n:02d}" for n in range(1, 7)]
+STORE_FLOOR_BINS = [f"SF-{n:02d}" for n in range(1, 7)]
+#: lines of the delivery on the dock that are already put away; the rest waits on the dock
+DOCK_PUT_AWAY = 3
+
+
+def _walk_sequence(code: str) -> int:
+    aisle, bay = code.split("-")
+    index = "ABC".index(aisle)
+    position = int(bay) if index % 2 == 0 else BAYS + 1 - int(bay)
+    return 100 * (index + 1) + position
+
+
+def bins() -> dict[str, list[tuple[str, str, int]]]:
+    """(code, kind, walk sequence) of every bin, by location."""
+    warehouse = [("DOCK-1", "dock", 0), ("DOCK-2", "dock", 1)]
+    warehouse += [(code, "pick", _walk_sequence(code)) for code in PICK_BINS]
+    warehouse += [(code, "bulk", 500 + n) for n, code in enumerate(BULK_BINS)]
+    warehouse += [("STAGE-1", "staging", 900), ("STAGE-2", "staging", 901)]
+    warehouse += [("RET-1", "returns", 950), ("QUAR-1", "quarantine", 960)]
+    store = [("RCV", "dock", 0)]
+    store += [(code, "pick", 10 + n) for n, code in enumerate(STORE_FLOOR_BINS)]
+    store += [("BR-01", "bulk", 50)]
+    store += [(f"PU-{n:02d}", "pickup", 80 + n) for n in range(1, 4)]
+    store += [("RET", "returns", 95)]
+    return {"WH1": warehouse} | {code: list(store) for code in STORES}
+
+
+# Product families: (sku prefix, [(name, [variants]), ...]). A variant list of [""] means one product.
+FAMILIES: list[tuple[str, list[tuple[str, list[str]]]]] = [
+    (
+        "KT",
+        [
+            ("Patelnia żeliwna", ["20 cm", "24 cm", "28 cm"]),
+            ("Garnek ze stali nierdzewnej", ["2 l", "3,5 l", "5 l"]),
+            ("Nóż szefa kuchni", ["15 cm", "20 cm"]),
+            ("Deska do krojenia z drewna bukowego", ["30×20 cm", "40×30 cm"]),
+            ("Czajnik elektryczny 1,7 l", ["biały", "czarny", "stalowy"]),
+            ("Cast-iron skillet", ["26 cm"]),
+            ("Chef's knife set, 5 pcs", [""]),
+            ("Młynek do pieprzu drewniany", [""]),
+            ("Sitko kuchenne", ["12 cm", "18 cm"]),
+            ("Tarka czterostronna", [""]),
+            ("Kubek ceramiczny 350 ml", ["biały", "granatowy", "miętowy"]),
+            ("Talerz obiadowy porcelanowy 27 cm", [""]),
+            ("Zestaw sztućców 24 el.", [""]),
+            ("Pojemnik szklany z pokrywką", ["0,6 l", "1 l", "1,5 l"]),
+            ("French press", ["0,35 l", "1 l"]),
+            ("Stainless steel mixing bowl", ["20 cm", "26 cm"]),
+            ("Rękawica kuchenna silikonowa", [""]),
+            ("Wałek do ciasta bukowy", [""]),
+            ("Waga kuchenna elektroniczna", [""]),
+            ("Ekspres przelewowy do kawy", [""]),
+            ("Forma do pieczenia chleba", [""]),
+            ("Słoik z zakrętką 0,9 l, 6 szt.", [""]),
+            ("Ściereczka kuchenna lniana", ["2 szt.", "4 szt."]),
+            ("Dzbanek filtrujący 2,4 l", [""]),
+            ("Patelnia z powłoką ceramiczną", ["24 cm", "28 cm"]),
+            ("Szklanki do napojów 300 ml, 6 szt.", [""]),
+            ("Kieliszki do wina 350 ml, 4 szt.", [""]),
+            ("Toster 2-kromkowy", ["biały", "czarny"]),
+            ("Blender ręczny 800 W", [""]),
+            ("Moka pot, 6 cups", [""]),
+            ("Bread bin, bamboo", [""]),
+        ],
+    ),
+    (
+        "GD",
+        [
+            ("Konewka ogrodowa", ["5 l", "10 l"]),
+            ("Sekator nożycowy", [""]),
+            ("Sekator kowadełkowy", [""]),
+            ('Wąż ogrodowy 1/2"', ["20 m", "30 m", "50 m"]),
+            ("Zraszacz wahadłowy", [""]),
+            ("Grabie metalowe 14 zębów", [""]),
+            ("Łopata ostra z trzonkiem", [""]),
+            ("Rękawice ogrodowe", ["S", "M", "L"]),
+            ("Doniczka ceramiczna", ["Ø 16 cm", "Ø 22 cm", "Ø 30 cm"]),
+            ("Ziemia uniwersalna 50 l", [""]),
+            ("Garden kneeler with handles", [""]),
+            ("Solar garden lights, 4-pack", [""]),
+            ("Taczka ogrodowa 80 l", [""]),
+            ("Kosiarka elektryczna 1400 W", [""]),
+            ("Nożyce do żywopłotu", [""]),
+            ("Karmnik dla ptaków drewniany", [""]),
+            ("Hose reel cart", [""]),
+            ("Podpórka do roślin bambusowa", ["90 cm", "150 cm"]),
+            ("Skrzynka balkonowa", ["60 cm", "80 cm"]),
+            ("Opryskiwacz ciśnieniowy 5 l", [""]),
+            ("Ławka ogrodowa drewniana 120 cm", [""]),
+            ("Parasol ogrodowy Ø 300 cm", ["beżowy", "antracytowy"]),
+            ("Grill węglowy kulisty Ø 57 cm", [""]),
+            ("Węgiel drzewny 5 kg", [""]),
+            ("Lawn edging, 10 m", [""]),
+            ("Hamak bawełniany", [""]),
+        ],
+    ),
+    (
+        "TL",
+        [
+            ("Wkrętarka akumulatorowa 18 V", [""]),
+            ("Młotek ślusarski", ["300 g", "500 g", "1000 g"]),
+            ("Zestaw bitów 32 el.", [""]),
+            ("Poziomica aluminiowa", ["40 cm", "60 cm", "100 cm"]),
+            ("Miara zwijana", ["3 m", "5 m", "8 m"]),
+            ("Wiertła do betonu, zestaw 5 szt.", [""]),
+            ("Klucze płasko-oczkowe 6–22 mm, 12 szt.", [""]),
+            ("Śrubokręty precyzyjne, zestaw", [""]),
+            ("Piła płatnica 450 mm", [""]),
+            ("Szczypce uniwersalne 180 mm", [""]),
+            ("Cordless impact driver 18 V", [""]),
+            ("Oscillating multi-tool 300 W", [""]),
+            ("Drabina aluminiowa", ["3 stopnie", "5 stopni"]),
+            ('Skrzynka narzędziowa 19"', [""]),
+            ("Taśma izolacyjna PCV", ["czarna", "czerwona", "niebieska"]),
+            ("Nóż z ostrzem łamanym 18 mm", [""]),
+            ("Kołki rozporowe 8 mm, 100 szt.", [""]),
+            ("Wkręty do drewna 4×40, 200 szt.", [""]),
+            ("Okulary ochronne", [""]),
+            ("Rękawice robocze powlekane", ["M", "L", "XL"]),
+            ("Szlifierka kątowa 125 mm 900 W", [""]),
+            ("Wyrzynarka 650 W", [""]),
+            ("Pistolet do silikonu", [""]),
+            ('Zestaw kluczy nasadowych 1/4", 46 el.', [""]),
+            ("Stud finder with laser level", [""]),
+        ],
+    ),
+    (
+        "HM",
+        [
+            ("Poduszka dekoracyjna 45×45 cm", ["szara", "musztardowa", "butelkowa zieleń"]),
+            ("Koc polarowy 150×200 cm", ["grafitowy", "beżowy"]),
+            ("Ręcznik bawełniany 70×140 cm", ["biały", "grafitowy", "błękitny"]),
+            ("Wieszak ścienny dębowy", [""]),
+            ("Kosz wiklinowy z uchwytami", [""]),
+            ("Ramka na zdjęcia", ["13×18 cm", "21×30 cm"]),
+            ("Świeca zapachowa Leśna polana", [""]),
+            ("Zasłona zaciemniająca 140×250 cm", ["szara", "granatowa"]),
+            ("Dywanik łazienkowy 50×80 cm", [""]),
+            ("Storage box with lid", ["15 l", "30 l"]),
+            ("Lustro ścienne okrągłe Ø 50 cm", [""]),
+            ("Zegar ścienny 30 cm", [""]),
+            ("Pościel bawełniana 160×200 cm", ["biała", "szałwiowa"]),
+            ("Organizer do szuflady", [""]),
+            ("Wycieraczka kokosowa 40×60 cm", [""]),
+            ("Kołdra całoroczna 155×200 cm", [""]),
+            ("Poduszka do spania 50×60 cm", [""]),
+            ("Półka ścienna dębowa", ["60 cm", "90 cm"]),
+            ("Obrus lniany 140×180 cm", ["naturalny", "szary"]),
+        ],
+    ),
+    (
+        "LT",
+        [
+            ("Żarówka LED E27 9 W", ["ciepła biel", "neutralna biel"]),
+            ("Żarówka LED GU10 5 W", [""]),
+            ("Lampa biurkowa LED z ładowarką USB", [""]),
+            ("Lampka nocna z drewna", [""]),
+            ("Taśma LED RGB 5 m", [""]),
+            ("Przedłużacz 5 gniazd 3 m", [""]),
+            ("Latarka czołowa 300 lm", [""]),
+            ("Outdoor wall light, anthracite", [""]),
+            ("Lampa wisząca rattanowa", [""]),
+            ("Girlanda świetlna 10 m", [""]),
+            ("Czujnik ruchu natynkowy", [""]),
+            ("Żarówka LED E14 5 W, ciepła biel", [""]),
+            ("Smart bulb E27, Wi-Fi", [""]),
+            ("Listwa zasilająca z USB", [""]),
+            ("Kinkiet łazienkowy IP44", [""]),
+            ("Lampa podłogowa łukowa", [""]),
+            ("Lampka solarna balkonowa", [""]),
+        ],
+    ),
+    (
+        "CL",
+        [
+            ("Mop obrotowy z wiadrem", [""]),
+            ("Ściereczki z mikrofibry, 5 szt.", [""]),
+            ("Zmiotka z szufelką", [""]),
+            ("Wiadro", ["10 l", "14 l"]),
+            ("Odkurzacz bezprzewodowy 25,2 V", [""]),
+            ("Worki na śmieci 60 l, 20 szt.", [""]),
+            ("Szczotka do WC z pojemnikiem", [""]),
+            ("Suszarka na pranie stojąca 18 m", [""]),
+            ("Deska do prasowania 120×38 cm", [""]),
+            ("Żelazko parowe 2400 W", [""]),
+            ("Kosz na śmieci z pedałem", ["20 l", "30 l"]),
+            ("Gąbki kuchenne, 10 szt.", [""]),
+            ("Rękawice gumowe", ["M", "L"]),
+            ("Kosz na pranie bambusowy", [""]),
+            ("Wieszaki na ubrania drewniane, 10 szt.", [""]),
+            ("Myjka ciśnieniowa 1800 W", [""]),
+            ("Ściągaczka do okien 35 cm", [""]),
+            ("Szczotka do butelek", [""]),
+        ],
+    ),
+]
+
+#: lot-tracked products (seeds, chemicals, batteries): (sku prefix, name), with a lot and an expiry on receipt
+LOT_PRODUCTS: list[tuple[str, str, date]] = [
+    ("GD", "Nawóz do trawnika 5 kg", date(2028, 3, 31)),
+    ("GD", "Nasiona trawy Sportowa 1 kg", date(2027, 12, 31)),
+    ("GD", "Nasiona pomidora Malinowy Ożarowski", date(2027, 12, 31)),
+    ("GD", "Nasiona bazylii Genovese", date(2027, 12, 31)),
+    ("TL", "Klej montażowy 290 ml", date(2027, 9, 30)),
+    ("TL", "Silikon sanitarny bezbarwny 280 ml", date(2027, 10, 31)),
+    ("TL", "Lakierobejca dąb 0,75 l", date(2028, 6, 30)),
+    ("LT", "Baterie alkaliczne AA, 4 szt.", date(2031, 12, 31)),
+    ("LT", "Baterie alkaliczne AAA, 4 szt.", date(2031, 12, 31)),
+    ("CL", "Płyn do mycia naczyń cytrynowy 1 l", date(2028, 1, 31)),
+]
+
+#: GS1 company prefix of the (made-up) brand; each product's EAN-13 is prefix + 5-digit item number + check digit
+GS1_PREFIX = "5907712"
+#: an older supplier's prefix: some products carry its EAN as a second barcode
+OLD_GS1_PREFIX = "5901113"
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    index: int
+    sku: str
+    name: str
+    barcodes: tuple[str, ...]
+    lot_expiry: date | None = None
+
+    @property
+    def track_lots(self) -> bool:
+        return self.lot_expiry is not None
+
+    def lot(self, batch: int = 0) -> str | None:
+        """A lot code for this product's ``batch`` (None when it is not tracked by lot)."""
+        if not self.track_lots:
+            return None
+        return f"L{self.lot_expiry:%y%m}-{self.index:03d}{'ABC'[batch]}"
+
+
+def catalogue() -> list[DemoProduct]:
+    """The products: every family's variants, then the lot-tracked ones; skus and barcodes stable across runs."""
+    named: list[tuple[str, str, date | None]] = []
+    for prefix, items in FAMILIES:
+        for name, variants in items:
+            for variant in variants:
+                named.append((prefix, f"{name}, {variant}" if variant else name, None))
+    named += LOT_PRODUCTS
+    counters: dict[str, int] = defaultdict(int)
+    products = []
+    for index, (prefix, name, expiry) in enumerate(named):
+        counters[prefix] += 1
+        number = index + 1
+        barcodes = [with_check_digit(f"{GS1_PREFIX}{number:05d}")]
+        if number % 9 == 0:
+            barcodes.append(with_check_digit(f"{OLD_GS1_PREFIX}{number:05d}"))
+        products.append(DemoProduct(index, f"{prefix}-{1000 + counters[prefix]}", name, tuple(barcodes), expiry))
+    return products
+
+
+# --- stock -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReceiptPlan:
+    location: str
+    bin: str
+    reference: str
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _line(product: DemoProduct, qty: int, batch: int = 0) -> dict[str, Any]:
+    line: dict[str, Any] = {"sku": product.sku, "qty": qty}
+    if product.track_lots:
+        line |= {"lot": product.lot(batch), "expiry": product.lot_expiry}
+    return line
+
+
+def warehouse_pick_bin(product: DemoProduct) -> str:
+    return PICK_BINS[product.index % len(PICK_BINS)]
+
+
+def stock_plan(products: list[DemoProduct]) -> tuple[list[ReceiptPlan], ReceiptPlan]:
+    """The receipts that put stock on the shelves, and one delivery still on the dock (put away in part).
+
+    Every product is in a WH1 pick bin except a few sold out online; the fast movers have a pallet in bulk;
+    each store carries about a third of the range on its shop floor, the Warsaw flagship a little more.
+    """
+    receipts: dict[tuple[str, str], ReceiptPlan] = {}
+
+    def add(location: str, bin_code: str, prefix: str, line: dict[str, Any]) -> None:
+        key = (location, bin_code)
+        if key not in receipts:
+            receipts[key] = ReceiptPlan(location, bin_code, f"DEMO-{prefix}-{location}-{bin_code}")
+        receipts[key].lines.append(line)
+
+    for p in products:
+        if p.index % 23 != 22:  # a few are sold out in the warehouse
+            add("WH1", warehouse_pick_bin(p), "PZ", _line(p, 6 + (p.index * 7) % 40))
+        if p.index % 4 == 0 and p.index < 120:
+            add("WH1", BULK_BINS[p.index % len(BULK_BINS)], "PZ", _line(p, 48, batch=1))
+        for s, store in enumerate(STORES):
+            if p.index % 3 == s or (store == SHIPPING_STORE and p.index % 5 == 0):
+                add(store, STORE_FLOOR_BINS[p.index % len(STORE_FLOOR_BINS)], "MM", _line(p, 2 + p.index % 5))
+        if p.index % 25 == 3:
+            add("ST-WAW", "BR-01", "MM", _line(p, 12))
+    dock = ReceiptPlan("WH1", "DOCK-1", "DEMO-PZ-WH1-DOCK-1-2611")
+    dock.lines = [_line(p, 24) for p in products[5:100:19]]
+    return list(receipts.values()), dock
+
+
+def sellable_plan(receipts: list[ReceiptPlan], dock: ReceiptPlan) -> dict[tuple[str, str], int]:
+    """(location, sku) -> sellable units in pick and bulk bins before any order: the receipts there, and the
+    part of the dock delivery that is put away."""
+    kinds = {(loc, code): kind for loc, codes in bins().items() for code, kind, _seq in codes}
+    units: dict[tuple[str, str], int] = defaultdict(int)
+    for receipt in receipts:
+        if kinds[(receipt.location, receipt.bin)] in ("pick", "bulk"):
+            for line in receipt.lines:
+                units[(receipt.location, line["sku"])] += line["qty"]
+    for line in dock.lines[:DOCK_PUT_AWAY]:
+        units[(dock.location, line["sku"])] += line["qty"]
+    return units
+
+
+# --- channels, users, orders ---------------------------------------------------------------------------------
+
+CHANNELS: list[dict[str, Any]] = [
+    {"code": "WEB", "name": "Sklep internetowy", "ship_from": ["WH1", SHIPPING_STORE], "buffer": 2},
+    {"code": "APP", "name": "Aplikacja mobilna", "ship_from": ["WH1", SHIPPING_STORE], "buffer": 2},
+    {"code": "ALLEGRO", "name": "Allegro", "ship_from": ["WH1"], "buffer": 5},
+    {"code": "POS", "name": "Kasy w sklepach (zamówienia z dostawą)", "ship_from": ["WH1"], "buffer": 0},
+]
+#: the channel whose token is printed at the end
+SHOWN_CHANNEL = "WEB"
+
+#: (username, role, home location, password): known demo passwords, printed at the end
+USERS: list[tuple[str, str, str | None, str]] = [
+    ("admin", "admin", None, "demo-admin"),
+    ("manager", "manager", None, "demo-manager"),
+    ("picker", "picker", "WH1", "demo-picker"),
+    ("picker.waw", "picker", "ST-WAW", "demo-picker"),
+    ("clerk.krk", "clerk", "ST-KRK", "demo-clerk"),
+    ("clerk.waw", "clerk", "ST-WAW", "demo-clerk"),
+    ("clerk.gda", "clerk", "ST-GDA", "demo-clerk"),
+]
+
+CUSTOMERS: list[tuple[dict[str, str], dict[str, str]]] = [
+    (
+        {"name": "Anna Nowak", "email": "anna.nowak@example.com", "phone": "+48600100200"},
+        {"line1": "ul. Floriańska 12/4", "city": "Kraków", "postcode": "31-019", "country": "PL"},
+    ),
+    (
+        {"name": "Piotr Wiśniewski", "email": "p.wisniewski@example.com", "phone": "+48601234567"},
+        {"line1": "ul. Marszałkowska 84/92 m. 15", "city": "Warszawa", "postcode": "00-514", "country": "PL"},
+    ),
+    (
+        {"name": "Katarzyna Wójcik", "email": "kasia.wojcik@example.com", "phone": "+48602345678"},
+        {"line1": "ul. Długa 45", "city": "Gdańsk", "postcode": "80-831", "country": "PL"},
+    ),
+    (
+        {"name": "Tomasz Kowalczyk", "email": "tomasz.k@example.com", "phone": "+48603456789"},
+        {"line1": "ul. Piotrkowska 101", "line2": "lokal 3", "city": "Łódź", "postcode": "90-425", "country": "PL"},
+    ),
+    (
+        {"name": "Małgorzata Zielińska", "email": "m.zielinska@example.com", "phone": "+48604567890"},
+        {"line1": "ul. Świdnicka 8", "city": "Wrocław", "postcode": "50-068", "country": "PL"},
+    ),
+    (
+        {"name": "Michał Lewandowski", "email": "michal.lewandowski@example.com", "phone": "+48605678901"},
+        {"line1": "ul. Półwiejska 2", "city": "Poznań", "postcode": "61-888", "country": "PL"},
+    ),
+    (
+        {"name": "Agnieszka Kamińska", "email": "a.kaminska@example.com", "phone": "+48606789012"},
+        {"line1": "ul. Zwycięstwa 1", "city": "Gdynia", "postcode": "81-301", "country": "PL"},
+    ),
+    (
+        {"name": "Łukasz Woźniak", "email": "lukasz.wozniak@example.com", "phone": "+48607890123"},
+        {"line1": "ul. Mostowa 5", "city": "Toruń", "postcode": "87-100", "country": "PL"},
+    ),
+]
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    channel: str
+    payload: dict[str, Any]
+    #: what the order shows in the demo (printed in the summary)
+    story: str
+    cancel: bool = False
+
+
+class _Stock:
+    """Chooses a product for each planned order line from the planned stock; each product serves one line, so
+    lines asking for no more than the thresholds below always fit."""
+
+    def __init__(self, units: dict[tuple[str, str], int], products: list[DemoProduct]):
+        self.units = units
+        self.products = products
+        self.used: set[str] = set()
+
+    def pick(self, start: int, *, at: dict[str, int], absent: tuple[str, ...] = ()) -> DemoProduct:
+        """The first product from index ``start`` (wrapping) with at least ``at[location]`` sellable units at each
+        location and none at the ``absent`` ones, not chosen before."""
+        n = len(self.products)
+        for offset in range(n):
+            p = self.products[(start + offset) % n]
+            if p.sku in self.used:
+                continue
+            if all(self.units.get((loc, p.sku), 0) >= need for loc, need in at.items()) and not any(
+                self.units.get((loc, p.sku), 0) for loc in absent
+            ):
+                self.used.add(p.sku)
+                return p
+        raise RuntimeError(f"the demo stock plan has no product with {at} and none at {absent}")  # pragma: no cover
+
+
+def order_plan(products: list[DemoProduct], units: dict[tuple[str, str], int]) -> list[OrderPlan]:
+    """Open orders of every kind the system has so far, each chosen to fit the planned stock."""
+    stock = _Stock(units, products)
+
+    def ship(external_id: str, customer: int, lines: list[tuple[DemoProduct, int]]) -> dict[str, Any]:
+        person, address = CUSTOMERS[customer]
+        return {
+            "external_id": external_id,
+            "fulfilment": "ship",
+            "customer": person,
+            "ship_to": {"name": person["name"], **address},
+            "lines": [{"sku": p.sku, "qty": q} for p, q in lines],
+        }
+
+    def pickup(external_id: str, customer: int, store: str, lines: list[tuple[DemoProduct, int]]) -> dict[str, Any]:
+        return {
+            "external_id": external_id,
+            "fulfilment": "pickup",
+            "customer": CUSTOMERS[customer][0],
+            "pickup_location": store,
+            "lines": [{"sku": p.sku, "qty": q} for p, q in lines],
+        }
+
+    wh = {"WH1": 8}
+    kettle, skillet = stock.pick(10, at=wh), stock.pick(5, at=wh)
+    drill, bits, level = stock.pick(60, at=wh), stock.pick(62, at=wh), stock.pick(64, at=wh)
+    # More than WH1 holds, with some in the Warsaw store: the order is split over both.
+    big = stock.pick(30, at={"WH1": 6, SHIPPING_STORE: 2})
+    big_qty = units[("WH1", big.sku)] + 1
+    krk_shelf = stock.pick(90, at={"ST-KRK": 2})
+    gda_transfer = stock.pick(120, at=wh, absent=("ST-GDA",))
+    gda_shelf = stock.pick(125, at={"ST-GDA": 1})
+    waw_shelf, waw_shelf2 = stock.pick(140, at={"ST-WAW": 2}), stock.pick(145, at={"ST-WAW": 1})
+    krk_transfer = stock.pick(150, at=wh, absent=("ST-KRK",))
+    krk_shelf2 = stock.pick(155, at={"ST-KRK": 1})
+    hose, gloves, bulbs = stock.pick(70, at=wh), stock.pick(80, at=wh), stock.pick(170, at=wh)
+    cancelled, allegro_cancelled = stock.pick(100, at=wh), stock.pick(110, at=wh)
+    pos_item = stock.pick(40, at=wh)
+    return [
+        OrderPlan("WEB", ship("WEB-100231", 0, [(kettle, 1), (skillet, 1)]), "web order to Kraków, 2 lines"),
+        OrderPlan("WEB", ship("WEB-100232", 1, [(drill, 1), (bits, 2), (level, 1)]), "web order, 3 lines"),
+        OrderPlan(
+            "WEB",
+            ship("WEB-100233", 3, [(big, big_qty)]),
+            f"web order split between WH1 and {SHIPPING_STORE}",
+        ),
+        OrderPlan("WEB", pickup("WEB-100234", 0, "ST-KRK", [(krk_shelf, 2)]), "click & collect from the Kraków shelf"),
+        OrderPlan(
+            "WEB",
+            pickup("WEB-100235", 2, "ST-GDA", [(gda_transfer, 1), (gda_shelf, 1)]),
+            "click & collect in Gdańsk: one line from the shelf, one by transfer from WH1",
+        ),
+        OrderPlan("WEB", ship("WEB-100236", 4, [(cancelled, 1)]), "web order cancelled by the customer", cancel=True),
+        OrderPlan(
+            "APP",
+            pickup("APP-55012", 1, "ST-WAW", [(waw_shelf, 2), (waw_shelf2, 1)]),
+            "app click & collect from the Warsaw shelf",
+        ),
+        OrderPlan(
+            "APP",
+            pickup("APP-55013", 7, "ST-KRK", [(krk_transfer, 1), (krk_shelf2, 1)]),
+            "app click & collect in Kraków, one line by transfer from WH1",
+        ),
+        OrderPlan("APP", ship("APP-55014", 6, [(hose, 1)]), "app order to Gdynia"),
+        OrderPlan("ALLEGRO", ship("ALG-8734512001", 5, [(gloves, 2)]), "Allegro order to Poznań"),
+        OrderPlan("ALLEGRO", ship("ALG-8734512002", 2, [(bulbs, 4)]), "Allegro order to Gdańsk, 4 units"),
+        OrderPlan(
+            "ALLEGRO", ship("ALG-8734512003", 7, [(allegro_cancelled, 1)]), "Allegro order cancelled", cancel=True
+        ),
+        OrderPlan("POS", ship("POS-KRK-000871", 3, [(pos_item, 1)]), "ordered at the Kraków till, delivered home"),
+    ]
+
+
+# --- seeding -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoResult:
+    url: str
+    channel_token: str
+    integration_token: str
+    users: list[tuple[str, str, str | None, str, bool]]  # username, role, location, password, created now
+    counts: dict[str, int]
+    orders: list[tuple[str, str, str]]  # external id, status, story
+    sample_skus: list[str]
+    seconds: float
+
+
+@contextmanager
+def _quiet_alembic():
+    # Alembic's env.py sets its loggers to INFO on every run; the demo prints its own one-line summary instead.
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def reset_database() -> None:
+    """Drop every table the migrations made (``alembic_version`` too); tables of other applications stay."""
+    from flask_migrate import downgrade
+    from sqlalchemy import inspect
+
+    from wms.extensions import db
+    from wms.server import schema_state
+
+    db.session.remove()
+    current, _head = schema_state()
+    with _quiet_alembic():
+        if current is not None:
+            downgrade(revision="base")
+    # A database that was never (or only partly) migrated: drop whatever the models know of.
+    db.metadata.drop_all(db.engine, checkfirst=True)
+    if "alembic_version" in inspect(db.engine).get_table_names():
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE alembic_version")
+    db.engine.dispose()
+
+
+def migrate() -> None:
+    from flask_migrate import upgrade
+
+    with _quiet_alembic():
+        upgrade()
+
+
+def seed(echo=lambda message: None) -> DemoResult:
+    """Migrate and seed the demo (see the module docstring); safe to run again. Returns what to print."""
+    started = time.monotonic()
+    migrate()
+    echo("schema up to date")
+    echo(_seed_places())
+    products = catalogue()
+    echo(_seed_products(products))
+    receipts, dock = stock_plan(products)
+    echo(_seed_stock(products, receipts, dock))
+    channel_ids, channel_token = _seed_channels()
+    users = _seed_users()
+    echo(f"{len(CHANNELS)} channels, {len(USERS)} users")
+    orders = _seed_orders(products, sellable_plan(receipts, dock), channel_ids)
+    echo(f"{len(orders)} orders")
+    from wms.channels.service import create_token
+
+    integration_token = create_token("integration", "demo ERP")
+    return DemoResult(
+        url="http://127.0.0.1:8000",
+        channel_token=channel_token,
+        integration_token=integration_token,
+        users=users,
+        counts=_counts(),
+        orders=orders,
+        sample_skus=[p.sku for p in (products[0], products[60], products[-3])],
+        seconds=time.monotonic() - started,
+    )
+
+
+def _seed_places() -> str:
+    from wms.locations.service import upsert_bin, upsert_location
+
+    for code, data in LOCATIONS.items():
+        upsert_location(code, data, actor="demo")
+    count = 0
+    for location, codes in bins().items():
+        for code, kind, sequence in codes:
+            upsert_bin(location, code, {"kind": kind, "sequence": sequence}, actor="demo")
+            count += 1
+    return f"{len(LOCATIONS)} locations, {count} bins"
+
+
+def _seed_products(products: list[DemoProduct]) -> str:
+    from wms.catalog.service import import_products
+
+    rows = [
+        {"sku": p.sku, "name": p.name, "barcodes": " ".join(p.barcodes), "track_lots": "yes" if p.track_lots else ""}
+        for p in products
+    ]
+    result = import_products(rows, batch_size=len(rows))
+    if result["failed"]:
+        raise RuntimeError(f"demo products refused: {result['errors'][:3]}")  # a bug in this file, not bad input
+    return f"{len(products)} products ({result['created']} new)"
+
+
+def _seed_stock(products: list[DemoProduct], receipts: list[ReceiptPlan], dock: ReceiptPlan) -> str:
+    from wms.stock.service import move, receive
+
+    created = 0
+    for plan in receipts:
+        created += receive(plan.location, plan.bin, plan.reference, plan.lines, actor="demo")[1]
+    if receive(dock.location, dock.bin, dock.reference, dock.lines, actor="demo")[1]:
+        created += 1
+        # Put away part of the delivery; the rest waits on the dock. Only when the receipt is new, so that a
+        # second run does not move the same units again.
+        by_sku = {p.sku: p for p in products}
+        for line in dock.lines[:DOCK_PUT_AWAY]:
+            product = by_sku[line["sku"]]
+            move(dock.location, dock.bin, warehouse_pick_bin(product), product.sku, line["qty"], actor="picker")
+    return f"{len(receipts) + 1} receipts ({created} new)"
+
+
+def _seed_channels() -> tuple[dict[str, int], str]:
+    """Channel ids by code, and a new token of the channel shown at the end (existing channels are kept)."""
+    from sqlalchemy import select
+
+    from wms.channels.models import Channel
+    from wms.channels.service import create_channel, create_token
+    from wms.extensions import db
+
+    ids, shown = {}, ""
+    for spec in CHANNELS:
+        channel = db.session.execute(select(Channel).where(Channel.code == spec["code"])).scalar_one_or_none()
+        db.session.rollback()
+        token = ""
+        if channel is None:
+            channel, token = create_channel(spec["code"], spec["name"], spec["ship_from"], spec["buffer"])
+        elif spec["code"] == SHOWN_CHANNEL:
+            token = create_token("channel", f"{spec['code']} demo token", channel_code=spec["code"])
+        ids[spec["code"]] = channel.id
+        if spec["code"] == SHOWN_CHANNEL:
+            shown = token
+    return ids, shown
+
+
+def _seed_users() -> list[tuple[str, str, str | None, str, bool]]:
+    from wms.auth.service import create_user, find_user
+    from wms.extensions import db
+
+    users = []
+    for username, role, location, password in USERS:
+        exists = find_user(username) is not None
+        db.session.rollback()
+        if not exists:
+            create_user(username, role, location, password, actor="demo")
+        users.append((username, role, location, password, not exists))
+    return users
+
+
+def _seed_orders(
+    products: list[DemoProduct], units: dict[tuple[str, str], int], channel_ids: dict[str, int]
+) -> list[tuple[str, str, str]]:
+    from wms.api.schemas import OrderIn
+    from wms.extensions import db
+    from wms.orders.service import cancel_order, place_order
+
+    orders = []
+    for plan in order_plan(products, units):
+        # The same normalisation as the API, so that the channel could replay these orders over HTTP.
+        payload = OrderIn.model_validate(plan.payload).model_dump(mode="json")
+        order, _created = place_order(channel_ids[plan.channel], payload, actor=plan.channel)
+        if plan.cancel:
+            order = cancel_order(order.id, actor="customer service")
+        orders.append((order.external_id, order.status, plan.story))
+    db.session.rollback()
+    return orders
+
+
+def _counts() -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from wms.catalog.models import Product
+    from wms.extensions import db
+    from wms.locations.models import Bin, Location
+    from wms.orders.models import Order
+    from wms.stock.models import StockQuant
+
+    session = db.session
+    kinds = dict(session.execute(select(Location.kind, func.count()).group_by(Location.kind)).all())
+    counts = {
+        "warehouses": kinds.get("warehouse", 0),
+        "stores": kinds.get("store", 0),
+        "bins": session.execute(select(func.count()).select_from(Bin)).scalar_one(),
+        "products": session.execute(select(func.count()).select_from(Product)).scalar_one(),
+        "units": session.execute(select(func.coalesce(func.sum(StockQuant.qty), 0))).scalar_one(),
+        "orders": session.execute(select(func.count()).select_from(Order)).scalar_one(),
+    }
+    session.rollback()
+    return counts
+
+
+# --- the command -------------------------------------------------------------------------------------------
+
+
+def _print_summary(result: DemoResult, database: str) -> None:
+    c = result.counts
+    echo = click.echo
+    echo("")
+    echo(f"Demo ready in {result.seconds:.1f} s  (database {database})")
+    echo(
+        f"  {c['warehouses']} warehouse, {c['stores']} stores, {c['bins']} bins, {c['products']} products, "
+        f"{c['units']:,} units in stock, {c['orders']} orders"
+    )
+    for external_id, status, story in result.orders:
+        echo(f"    {external_id:<16} {status:<10} {story}")
+    echo("  Returns are not in the demo yet: the returns flow is not built.")
+    echo("")
+    echo("Start the server, then open the URL:")
+    echo("  wms serve")
+    echo(f"  {result.url}")
+    echo("")
+    echo("Sign in as (username / password):")
+    for username, role, location, password, _created in result.users:
+        where = f"{role} at {location}" if location else role
+        echo(f"  {username:<11} {password:<13} {where}")
+    if not all(created for *_rest, created in result.users):
+        echo("  (users that existed before this run kept their passwords: these are the ones the demo gave them)")
+    echo("")
+    echo("API tokens (new on every run; earlier ones keep working):")
+    echo(f"  {SHOWN_CHANNEL} channel:  {result.channel_token}")
+    echo(f"  integration:  {result.integration_token}")
+    echo("")
+    skus = "&".join(f"sku={s}" for s in result.sample_skus)
+    channel = f"-H 'Authorization: Bearer {result.channel_token}'"
+    echo("Try (with `wms serve` running):")
+    echo("  # what the web shop may sell, and where it can be collected")
+    echo(f"  curl -s '{result.url}/api/v1/availability?{skus}' {channel}")
+    echo("  # a click & collect order; send it again: 200 and the same order, nothing reserved twice")
+    order = (
+        '{"external_id": "WEB-TRY-1", "fulfilment": "pickup", "pickup_location": "ST-KRK", '
+        '"customer": {"name": "Zofia Mazur", "email": "zofia@example.com"}, '
+        f'"lines": [{{"sku": "{result.sample_skus[0]}", "qty": 1}}]}}'
+    )
+    echo(f"  curl -s -X POST {result.url}/api/v1/orders {channel} -H 'Content-Type: application/json' -d '{order}'")
+    echo("  # the Kraków store's stock by bin, as the ERP sees it")
+    echo(f"  curl -s '{result.url}/api/v1/stock?location=ST-KRK' -H 'Authorization: Bearer {result.integration_token}'")
+
+
+@click.command("demo")
+@click.option("--reset", is_flag=True, help="Drop every WMS table first and seed from nothing.")
+@click.option("--yes", "-y", is_flag=True, help="With --reset: do not ask before dropping the tables.")
+@with_appcontext
+def demo_command(reset: bool, yes: bool) -> None:
+    """Migrate, then seed a realistic demo (1 warehouse, 3 stores, ~200 products, stock, channels, users, open
+    orders) and print the logins and tokens. Safe to run twice."""
+    from wms.extensions import db
+
+    database = db.engine.url.render_as_string(hide_password=True)
+    if reset:
+        if not yes:
+            click.confirm(f"Drop every WMS table in {database} and seed the demo again?", abort=True)
+        reset_database()
+        click.echo("dropped every WMS table")
+    result = seed(echo=lambda message: click.echo(f"  {message}"))
+    _print_summary(result, database)
+
+
+COMMANDS = [demo_command]
