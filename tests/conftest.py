@@ -82,7 +82,14 @@ def _clean(app: Flask) -> None:
         tables = [t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                # DELETE and reset the sequences rather than TRUNCATE: on tables this small it takes ~20 ms
+                # instead of ~350 ms (TRUNCATE makes and syncs new files for every table), on every test.
+                for table in reversed(tables):
+                    conn.exec_driver_sql(f'DELETE FROM "{table}"')
+                conn.exec_driver_sql(
+                    "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+                )
             else:
                 for table in reversed(tables):
                     conn.exec_driver_sql(f'DELETE FROM "{table}"')

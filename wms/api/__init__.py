@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -16,6 +18,18 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+@bp.before_request
+def _screen_request() -> None:
+    # Every endpoint, also those that take no body: a request over the limit is refused before any work.
+    limit = current_app.config["MAX_BODY"]
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    # No name contains NUL, and PostgreSQL cannot even compare a text with one: refuse it here rather than fail
+    # in the database.
+    if "\x00" in request.path or any("\x00" in value for _key, value in request.args.items(multi=True)):
+        raise BadRequest("the URL contains a NUL character")
 
 
 def _principal() -> Principal:
@@ -53,9 +67,9 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def parse_body(model: type[M]) -> M:
+def parse_body(model: type[M], path_errors: list[dict[str, str]] | None = None) -> M:
     """Validate the JSON body against ``model``: 400 for a body that is not JSON, 413 when too large,
-    422 listing every invalid field."""
+    422 listing every invalid field (with ``path_errors``, the invalid path parameters, first)."""
     if request.mimetype != "application/json":
         raise BadRequest("the body must be JSON, sent with Content-Type: application/json")
     limit = current_app.config["MAX_BODY"]
@@ -65,14 +79,58 @@ def parse_body(model: type[M]) -> M:
     if len(raw) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     try:
-        return model.model_validate_json(raw)
+        body = model.model_validate_json(raw)
     except pydantic.ValidationError as exc:
         errors = exc.errors(include_url=False)
         if any(e["type"] == "json_invalid" for e in errors):
             raise BadRequest("the body is not valid JSON", [e["msg"] for e in errors]) from None
         if any(e["type"] == "model_type" and not e["loc"] for e in errors):
             raise BadRequest("the body must be a JSON object") from None
-        raise ValidationError([_field_error(e) for e in errors]) from None
+        raise ValidationError((path_errors or []) + [_field_error(e) for e in errors]) from None
+    if path_errors:
+        raise ValidationError(path_errors)
+    return body
+
+
+def parse_no_body() -> None:
+    """For a POST that takes no body: nothing, or a JSON object (ignored). 400 for anything else, so that a
+    client that sent something by mistake learns it before anything changes."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return
+    if request.mimetype != "application/json":
+        raise BadRequest("the body must be JSON, sent with Content-Type: application/json")
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("the body is not valid JSON", [str(exc)]) from None
+    if not isinstance(value, dict):
+        raise BadRequest("the body must be a JSON object")
+
+
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
+def check_path(
+    codes: dict[str, tuple[str, int]] | None = None, skus: dict[str, tuple[str, int]] | None = None
+) -> list[dict[str, str]]:
+    """Path parameters that cannot be stored, as 422 details for :func:`parse_body`. ``codes`` and ``skus`` map
+    a parameter's name to (value, longest length); a code must look like the codes bodies accept, a sku must
+    have no surrounding blanks (bodies strip them, so they could never name it)."""
+    errors = []
+    for name, (value, longest) in (codes or {}).items():
+        if len(value) > longest:
+            errors.append({"field": name, "message": f"must be at most {longest} characters"})
+        elif not _CODE.fullmatch(value):
+            errors.append(
+                {"field": name, "message": "letters, digits and . _ / - only, starting with a letter or digit"}
+            )
+    for name, (value, longest) in (skus or {}).items():
+        if len(value) > longest:
+            errors.append({"field": name, "message": f"must be at most {longest} characters"})
+        elif not value.strip() or value != value.strip() or not value.isprintable():
+            errors.append({"field": name, "message": "must be printable, without leading or trailing blanks"})
+    return errors
 
 
 def _field_error(error: dict[str, Any]) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from wms.api import bp, parse_body, require
+from wms.api import bp, check_path, parse_body, require
 from wms.api.schemas import AdjustmentIn, BinIn, LocationIn, MoveIn, ProductIn, ReceiptIn
 from wms.catalog.models import Product
 from wms.catalog.service import upsert_product
@@ -14,6 +14,10 @@ from wms.stock.service import adjust, move, receive, stock_items
 from wms.timeutil import isoformat
 
 ACTOR = "integration"
+#: longest codes the database stores
+LOCATION_CODE_MAX = Location.__table__.c.code.type.length
+BIN_CODE_MAX = Bin.__table__.c.code.type.length
+SKU_MAX = Product.__table__.c.sku.type.length
 
 
 def location_view(location: Location) -> dict:
@@ -46,7 +50,7 @@ def product_view(product: Product) -> dict:
 @bp.put("/locations/<code>")
 @require("integration")
 def put_location(code: str):
-    body = parse_body(LocationIn)
+    body = parse_body(LocationIn, check_path({"code": (code, LOCATION_CODE_MAX)}))
     location, created = upsert_location(code, body.model_dump(), actor=ACTOR)
     return location_view(location), 201 if created else 200
 
@@ -54,7 +58,7 @@ def put_location(code: str):
 @bp.put("/locations/<code>/bins/<path:bin_code>")
 @require("integration")
 def put_bin(code: str, bin_code: str):
-    body = parse_body(BinIn)
+    body = parse_body(BinIn, check_path({"bin": (bin_code, BIN_CODE_MAX)}))
     bin_, created = upsert_bin(code, bin_code, body.model_dump(), actor=ACTOR)
     return bin_view(bin_), 201 if created else 200
 
@@ -62,7 +66,7 @@ def put_bin(code: str, bin_code: str):
 @bp.put("/products/<path:sku>")
 @require("integration")
 def put_product(sku: str):
-    body = parse_body(ProductIn)
+    body = parse_body(ProductIn, check_path(skus={"sku": (sku, SKU_MAX)}))
     product, created = upsert_product(sku, body.model_dump(), actor=ACTOR)
     return product_view(product), 201 if created else 200
 

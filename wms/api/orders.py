@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from wms.api import bp, parse_body, require
+from wms.api import bp, parse_body, parse_no_body, require
 from wms.api.schemas import OrderIn
 from wms.orders.service import cancel_order, get_order, order_view, place_order
 
@@ -26,5 +26,6 @@ def read_order(order_id: int):
 @bp.post("/orders/<int:order_id>/cancel")
 @require("channel")
 def post_cancel(order_id: int):
+    parse_no_body()
     order = cancel_order(order_id, channel_id=g.principal.channel_id, actor=g.principal.channel_code)
     return order_view(order)

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from wms.catalog.rules import validate_gtin
 
 
 class Schema(BaseModel):
     # Unknown keys are ignored (integrators send extra fields); types are strict: "2" is not a quantity.
+    # Rules that tie two fields together are field validators on the later field (they see the earlier, valid
+    # fields in ``info.data``), not model validators: a model validator runs only when every field is valid, so
+    # its error would be missing from a 422 that lists the other invalid fields.
     model_config = ConfigDict(extra="ignore", strict=True, str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text: refused here as invalid input rather than failing in the database.
+        if (
+            isinstance(value, str)
+            and "\x00" in value
+            or isinstance(value, list)
+            and any(isinstance(v, str) and "\x00" in v for v in value)
+        ):
+            raise ValueError("must not contain the NUL character")
+        return value
 
 
 def _gtin(value: str) -> str:
@@ -35,11 +51,12 @@ class LocationIn(Schema):
     #: routing order among locations of the same kind: lower first
     priority: Annotated[int, Field(ge=0, le=10_000)] = 100
 
-    @model_validator(mode="after")
-    def _pickup_is_a_store(self):
-        if self.pickup and self.kind != "store":
-            raise ValueError("pickup: only a store can be a pickup location")
-        return self
+    @field_validator("pickup")
+    @classmethod
+    def _pickup_is_a_store(cls, pickup: bool, info: ValidationInfo) -> bool:
+        if pickup and info.data.get("kind", "store") != "store":
+            raise ValueError("only a store can be a pickup location")
+        return pickup
 
 
 class BinIn(Schema):
@@ -76,11 +93,12 @@ class AdjustmentIn(Schema):
     lot: Annotated[str, Field(max_length=64)] | None = None
     status: Literal["sellable", "damaged", "quarantine"] = "sellable"
 
-    @model_validator(mode="after")
-    def _not_zero(self):
-        if self.delta == 0:
-            raise ValueError("delta: must not be 0")
-        return self
+    @field_validator("delta")
+    @classmethod
+    def _not_zero(cls, delta: int) -> int:
+        if delta == 0:
+            raise ValueError("must not be 0")
+        return delta
 
 
 class MoveIn(Schema):
@@ -116,17 +134,23 @@ class OrderIn(Schema):
     external_id: Annotated[str, Field(min_length=1, max_length=128)]
     fulfilment: Literal["ship", "pickup"]
     customer: CustomerIn
-    ship_to: AddressIn | None = None
-    pickup_location: Code | None = None
+    ship_to: Annotated[AddressIn | None, Field(validate_default=True)] = None
+    pickup_location: Annotated[Code | None, Field(validate_default=True)] = None
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
 
-    @model_validator(mode="after")
-    def _destination(self):
-        if self.fulfilment == "ship" and self.ship_to is None:
-            raise ValueError("ship_to: is required when fulfilment is ship")
-        if self.fulfilment == "pickup" and not self.pickup_location:
-            raise ValueError("pickup_location: is required when fulfilment is pickup")
-        return self
+    @field_validator("ship_to")
+    @classmethod
+    def _ship_needs_address(cls, ship_to: AddressIn | None, info: ValidationInfo) -> AddressIn | None:
+        if ship_to is None and info.data.get("fulfilment") == "ship":
+            raise ValueError("is required when fulfilment is ship")
+        return ship_to
+
+    @field_validator("pickup_location")
+    @classmethod
+    def _pickup_needs_store(cls, code: str | None, info: ValidationInfo) -> str | None:
+        if not code and info.data.get("fulfilment") == "pickup":
+            raise ValueError("is required when fulfilment is pickup")
+        return code
 
 
 class AvailabilityQueryIn(Schema):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from wms.catalog.models import Barcode, Product
@@ -104,6 +105,15 @@ def upsert_product(sku: str, data: dict[str, Any], actor: str | None = None) -> 
 
     Raises ValidationError for a bad GTIN or a barcode that belongs to another product.
     """
+    try:
+        return _upsert_product(sku, data)
+    except IntegrityError:
+        # Another request created this sku (or took one of these barcodes) between the locking read, which found
+        # nothing to lock, and the insert: once more, and the product is updated or the barcode reported taken.
+        return _upsert_product(sku, data)
+
+
+def _upsert_product(sku: str, data: dict[str, Any]) -> tuple[Product, bool]:
     with unit_of_work() as session:
         return _apply_product(session, sku, data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wms.errors import NotFound, ValidationError
@@ -26,12 +27,28 @@ def find_location(code: str, session: Session) -> Location | None:
     return session.execute(select(Location).where(Location.code == code)).scalar_one_or_none()
 
 
-def find_bin(session: Session, location_id: int, code: str) -> Bin | None:
-    return session.execute(select(Bin).where(Bin.location_id == location_id, Bin.code == code)).scalar_one_or_none()
+def find_bin(session: Session, location_id: int, code: str, share_lock: bool = False) -> Bin | None:
+    """The bin ``code`` at a location. ``share_lock``: hold a shared lock on it until the transaction ends, so
+    that its kind (sellable or not) cannot change while stock is booked into it on what was read."""
+    query = select(Bin).where(Bin.location_id == location_id, Bin.code == code)
+    if share_lock:
+        query = query.with_for_update(read=True)
+    return session.execute(query).scalar_one_or_none()
 
 
 def upsert_location(code: str, data: dict[str, Any], actor: str | None = None) -> tuple[Location, bool]:
-    """Create or update the location ``code``. Returns (location, created). Locks the location row."""
+    """Create or update the location ``code``. Returns (location, created). Locks the location row.
+
+    Raises ValidationError (no kind for a new location, pickup at a warehouse)."""
+    try:
+        return _upsert_location(code, data)
+    except IntegrityError:
+        # Another request created this code between the locking read (which found nothing to lock) and the
+        # insert: it exists now, so this request updates it.
+        return _upsert_location(code, data)
+
+
+def _upsert_location(code: str, data: dict[str, Any]) -> tuple[Location, bool]:
     with unit_of_work() as session:
         location = session.execute(select(Location).where(Location.code == code).with_for_update()).scalar_one_or_none()
         created = location is None
@@ -51,11 +68,19 @@ def upsert_location(code: str, data: dict[str, Any], actor: str | None = None) -
 
 
 def upsert_bin(location_code: str, code: str, data: dict[str, Any], actor: str | None = None) -> tuple[Bin, bool]:
-    """Create or update bin ``code`` at a location. Raises NotFound for an unknown location.
+    """Create or update bin ``code`` at a location. Locks the bin row. Raises NotFound for an unknown location.
 
     A bin that holds stock cannot change between sellable (pick, bulk) and non-sellable kinds: that would
     change on-hand sellable without a ledger row. Raises InvalidState then.
     """
+    try:
+        return _upsert_bin(location_code, code, data)
+    except IntegrityError:
+        # Created by another request since the locking read: update it (see upsert_location).
+        return _upsert_bin(location_code, code, data)
+
+
+def _upsert_bin(location_code: str, code: str, data: dict[str, Any]) -> tuple[Bin, bool]:
     from wms.errors import InvalidState
     from wms.locations.models import SELLABLE_BIN_KINDS
     from wms.stock.models import StockQuant

@@ -222,9 +222,16 @@ def _pickup_code() -> str:
     return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(8))
 
 
+#: order ids are 32-bit integers in the database: a larger number cannot name an order (and would make the
+#: driver fail instead of finding nothing)
+MAX_ORDER_ID = 2**31 - 1
+
+
 def get_order(order_id: int, channel_id: int | None = None) -> Order:
     """The order with its lines, reservations, events and shipments. Raises NotFound, or Forbidden when
     ``channel_id`` is given and the order belongs to another channel."""
+    if not 0 < order_id <= MAX_ORDER_ID:
+        raise NotFound(f"no order {order_id}", {"id": order_id})
     order = db.session.execute(
         select(Order)
         .options(
@@ -249,6 +256,8 @@ def cancel_order(order_id: int, channel_id: int | None = None, actor: str | None
     (another channel's order), InvalidState once the order is packed or ready for pickup. Cancelling a
     cancelled order returns it unchanged.
     """
+    if not 0 < order_id <= MAX_ORDER_ID:
+        raise NotFound(f"no order {order_id}", {"id": order_id})
     with unit_of_work() as session:
         order = session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one_or_none()
         if order is None:

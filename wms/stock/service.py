@@ -220,7 +220,8 @@ def _resolve_location_and_bin(
     location = find_location(location_code, session)
     if location is None:
         raise ValidationError.one(f"{field_prefix}location", f"unknown location {location_code!r}")
-    bin_ = find_bin(session, location.id, bin_code)
+    # Shared lock: upsert_bin must not make the bin sellable or not between this read and the commit.
+    bin_ = find_bin(session, location.id, bin_code, share_lock=True)
     if bin_ is None:
         raise ValidationError.one(f"{field_prefix}bin", f"no bin {bin_code!r} at {location_code}")
     return location, bin_
@@ -229,12 +230,19 @@ def _resolve_location_and_bin(
 def _ensure_lot(session: Session, product: Product, lot: str, expiry: date | None) -> None:
     if not lot:
         return
-    existing = session.execute(select(Lot).where(Lot.product_id == product.id, Lot.code == lot)).scalar_one_or_none()
-    if existing is None:
-        session.add(Lot(product_id=product.id, code=lot, expiry=expiry))
-        session.flush()
-    elif expiry and existing.expiry is None:
-        existing.expiry = expiry
+    # Insert-or-nothing: two deliveries of one new lot may race, and a read-then-insert would let one fail.
+    session.execute(
+        _dialect_insert(session, Lot.__table__)
+        .values(product_id=product.id, code=lot, expiry=expiry)
+        .on_conflict_do_nothing(index_elements=["product_id", "code"])
+    )
+    if expiry:
+        session.execute(
+            update(Lot)
+            .where(Lot.product_id == product.id, Lot.code == lot, Lot.expiry.is_(None))
+            .values(expiry=expiry)
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- services ---------------------------------------------------------------------------------------------
@@ -275,7 +283,7 @@ def receive(
     device: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Book a delivery into ``bin_code``. Idempotent by (location, reference): a replay returns the first result
-    with ``created`` False and moves nothing.
+    with ``created`` False and moves nothing, also when it races the first delivery.
 
     Locks the stock levels it raises (in product, location order). Raises ValidationError for an unknown
     location, bin or sku, a missing lot on a lot-tracked product, or a bad expiry.
@@ -297,14 +305,27 @@ def receive(
                 errors.append({"field": f"lines[{i}].lot", "message": f"{product.sku} is tracked by lot: give the lot"})
         if errors:
             raise ValidationError(errors)
-        receipt = Receipt(location_id=location.id, bin_id=bin_.id, reference=reference, actor=actor)
-        session.add(receipt)
-        session.flush()
+        # Insert-or-nothing: when a delivery with this reference commits between the read above and here, the
+        # insert waits for it and inserts nothing, and this request answers with that delivery.
+        receipt_id = session.execute(
+            _dialect_insert(session, Receipt.__table__)
+            .values(location_id=location.id, bin_id=bin_.id, reference=reference, actor=actor)
+            .on_conflict_do_nothing(index_elements=["location_id", "reference"])
+            .returning(Receipt.__table__.c.id)
+        ).scalar_one_or_none()
+        if receipt_id is None:
+            existing = session.execute(
+                select(Receipt).where(Receipt.location_id == location.id, Receipt.reference == reference)
+            ).scalar_one()
+            return receipt_view(session, existing), False
+        receipt = session.get(Receipt, receipt_id)
+        # New lots in a fixed order: two deliveries of the same new lots then never wait on each other crosswise.
+        for line in sorted(lines, key=lambda line: (products[line["sku"]].id, line.get("lot") or "")):
+            _ensure_lot(session, products[line["sku"]], line.get("lot") or "", line.get("expiry"))
         entries = []
         for line in lines:
             product = products[line["sku"]]
             lot = line.get("lot") or ""
-            _ensure_lot(session, product, lot, line.get("expiry"))
             entries.append(
                 LedgerEntry(
                     product_id=product.id,
@@ -403,17 +424,24 @@ def move(
     device: str | None = None,
 ) -> dict[str, Any]:
     """Move units between two bins of one location. Moving out of a sellable bin into a non-sellable one lowers
-    on-hand sellable and fails (InsufficientStock) when that would go below what is reserved."""
+    on-hand sellable and fails (InsufficientStock) when that would go below what is reserved, or when the bin
+    holds less. Locks the stock level it changes. Raises ValidationError for an unknown location, bin or sku,
+    a qty below 1, the same bin twice, or a missing lot on a lot-tracked product."""
     with unit_of_work() as session:
         _location, from_bin = _resolve_location_and_bin(session, location_code, from_bin_code)
         _location, to_bin = _resolve_location_and_bin(session, location_code, to_bin_code, "to_")
         product = products_by_sku(session, [sku]).get(sku)
         if product is None:
             raise ValidationError.one("sku", f"unknown sku {sku!r}")
+        errors = []
         if qty <= 0:
-            raise ValidationError.one("qty", "must be at least 1")
+            errors.append({"field": "qty", "message": "must be at least 1"})
         if from_bin.id == to_bin.id:
-            raise ValidationError.one("to_bin", "is the same bin")
+            errors.append({"field": "to_bin", "message": "is the same bin"})
+        if product.track_lots and not lot:
+            errors.append({"field": "lot", "message": f"{sku} is tracked by lot: give the lot"})
+        if errors:
+            raise ValidationError(errors)
         post_entries(
             session,
             [
