@@ -15,13 +15,16 @@ from wms.extensions import db
 def unit_of_work() -> Iterator[Session]:
     """Open a write transaction, commit it once at the end, roll it back on any error.
 
-    A read transaction the caller left open is ended first, so that on SQLite the write lock is taken at BEGIN
-    (``BEGIN IMMEDIATE``) instead of by an upgrade that may fail at once.
+    On SQLite a read transaction the caller left open is ended first, so that the write lock is taken at BEGIN
+    (``BEGIN IMMEDIATE``) instead of by an upgrade that may fail at once. On PostgreSQL (READ COMMITTED: every
+    statement sees what is committed when it starts) the open transaction simply goes on: that saves a COMMIT
+    and a BEGIN round trip on every write, which matters most on the hottest path, order intake.
     """
     session = db.session()
-    if session.in_transaction():
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
         session.commit()
-    session.connection(execution_options={"wms_write": True})
+    if not session.in_transaction():
+        session.connection(execution_options={"wms_write": True})
     try:
         yield session
         session.commit()

@@ -50,6 +50,9 @@ class Order(db.Model):
     events: Mapped[list[OrderEvent]] = relationship(order_by="OrderEvent.id", cascade="all, delete-orphan")
     shipments: Mapped[list[Shipment]] = relationship(order_by="Shipment.id", cascade="all, delete-orphan")
 
+    #: not a column: codes of the locations intake routed among, so that the answer to an order needs no query
+    known_location_codes = None
+
 
 class OrderLine(db.Model):
     __tablename__ = "order_line"

@@ -31,6 +31,7 @@ from wms.stock.models import (
     StockMovement,
     StockQuant,
 )
+from wms.timeutil import utcnow
 from wms.uow import current_txid_expr, unit_of_work
 
 
@@ -135,8 +136,12 @@ def record_changes(session: Session, pairs: list[tuple[int, int]]) -> None:
     """Append (product id, location id) pairs to the availability change log."""
     if not pairs:
         return
-    stmt = insert(StockChange).values(txid=current_txid_expr())
-    session.execute(stmt, [{"product_id": p, "location_id": loc} for p, loc in sorted(set(pairs))])
+    now = utcnow()
+    stmt = insert(StockChange.__table__).values(txid=current_txid_expr())
+    # Core, not the ORM's bulk insert: this runs in every stock-changing transaction, order intake included.
+    session.connection().execute(
+        stmt, [{"product_id": p, "location_id": loc, "created_at": now} for p, loc in sorted(set(pairs))]
+    )
 
 
 @dataclass

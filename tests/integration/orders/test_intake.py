@@ -12,6 +12,7 @@ from tests.factories import Api, add_stock, make_channel, make_world, order_body
 from wms.channels.models import Channel, OutboxEvent
 from wms.errors import IdempotencyConflict, InsufficientStock, ValidationError
 from wms.extensions import db
+from wms.locations.models import Location
 from wms.orders.models import Order, OrderEvent, OrderLine
 from wms.orders.service import place_order
 from wms.stock.models import Reservation, StockChange
@@ -145,16 +146,25 @@ def test_a_database_error_between_reservations_leaves_nothing(any_app, web, nth)
     assert check_stock() == []
 
 
-@pytest.mark.parametrize("where", ["record_changes", "emit"])
-def test_a_failure_in_a_write_helper_leaves_nothing(any_app, web, monkeypatch, where):
-    def broken(*args, **kwargs):
-        raise RuntimeError(f"{where} failed")
+@pytest.mark.parametrize("table", ["stock_change", "outbox_event"])
+def test_a_failure_writing_the_change_log_or_the_outbox_leaves_nothing(any_app, web, table):
+    """The statement that writes the change log or the outbox fails (on PostgreSQL it is the one statement that
+    writes every row of the order; on SQLite a statement of its own)."""
 
-    monkeypatch.setattr(orders_service, where, broken)
+    def refuse(conn, cursor, statement, parameters, context, executemany):
+        if f"INSERT INTO {table}" in statement:
+            raise OperationalError(statement, {}, Exception(f"injected: {table} failed"))
+
     before = state()
-    with pytest.raises(RuntimeError):
-        place_order(web, order_body("WEB-1", lines=[("A", 2), ("B", 1)]))
+    event.listen(db.engine, "before_cursor_execute", refuse)
+    try:
+        with pytest.raises(OperationalError):
+            place_order(web, order_body("WEB-1", lines=[("A", 2), ("B", 1)]))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", refuse)
     assert nothing_changed(before)
+    order, created = place_order(web, order_body("WEB-1", lines=[("A", 2), ("B", 1)]))
+    assert created and check_stock() == []
 
 
 def test_a_failed_commit_leaves_nothing(any_app, web):
@@ -203,38 +213,49 @@ def test_over_http_a_database_error_is_a_500_and_leaves_nothing(any_app, web):
 def test_a_stale_read_routes_again_with_fresh_figures(web, monkeypatch):
     """The first read claims WH1 has 20 A more than it has (as if read just before another order took them):
     the conditional UPDATE finds less, nothing is kept from that attempt, and the order is routed again."""
+    real_first = orders_service._products_and_levels
     real = orders_service._available
+    wh1 = db.session.execute(select(Location.id).where(Location.code == "WH1")).scalar_one()
     calls = {"n": 0}
 
-    def stale_once(session, product_ids, location_ids):
-        figures = real(session, product_ids, location_ids)
-        calls["n"] += 1
-        if calls["n"] == 1:
-            figures = {key: value + 20 if key[1] == location_ids[0] else value for key, value in figures.items()}
-        return figures
+    def stale_first_read(session, skus):
+        products, figures = real_first(session, skus)
+        return products, {key: value + 20 if key[1] == wh1 else value for key, value in figures.items()}
 
-    monkeypatch.setattr(orders_service, "_available", stale_once)
+    def counted(session, product_ids, location_ids):
+        calls["n"] += 1
+        return real(session, product_ids, location_ids)
+
+    monkeypatch.setattr(orders_service, "_products_and_levels", stale_first_read)
+    monkeypatch.setattr(orders_service, "_available", counted)
     order, created = place_order(web, order_body("WEB-1", lines=[("A", 12)]))
-    assert created and calls["n"] == 2
+    assert created and calls["n"] == 1  # one fresh read after the lost attempt
     assert sorted(r.qty for r in order.lines[0].reservations) == [2, 10]  # WH1 10 + WH2 2, not 12 from WH1
     assert check_stock() == []
 
 
 def test_reads_that_stay_stale_end_in_409_with_the_real_figures(web, monkeypatch):
+    real_first = orders_service._products_and_levels
     real = orders_service._available
     calls = {"n": 0}
+
+    def stale_first_read(session, skus):
+        products, figures = real_first(session, skus)
+        return products, {key: value + 20 for key, value in figures.items()}
 
     def stale_while_routing(session, product_ids, location_ids):
         calls["n"] += 1
         figures = real(session, product_ids, location_ids)
-        if calls["n"] <= orders_service.ROUTING_ATTEMPTS:
+        if calls["n"] < orders_service.ROUTING_ATTEMPTS:
             figures = {key: value + 20 for key, value in figures.items()}
         return figures
 
+    monkeypatch.setattr(orders_service, "_products_and_levels", stale_first_read)
     monkeypatch.setattr(orders_service, "_available", stale_while_routing)
     before = state()
     with pytest.raises(InsufficientStock) as exc:
         place_order(web, order_body("WEB-1", lines=[("A", 12)]))
     assert nothing_changed(before)
-    assert calls["n"] == orders_service.ROUTING_ATTEMPTS + 1
+    # the first read, ROUTING_ATTEMPTS - 1 stale reads routing again, then the real figures for the answer
+    assert calls["n"] == orders_service.ROUTING_ATTEMPTS
     assert exc.value.details == [{"sku": "A", "requested": 12, "available": 13}]

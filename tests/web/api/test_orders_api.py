@@ -50,6 +50,20 @@ def test_order_is_created_with_its_allocations(shop):
     assert check_stock() == []
 
 
+@pytest.mark.parametrize("fulfilment", ["ship", "pickup"])
+def test_the_answer_to_an_order_is_what_reading_it_back_shows(shop, fulfilment):
+    """Intake answers from the objects it inserted, without reading them back: they must be the same."""
+    body = order_body("WEB-RB", lines=[("A", 3), ("B", 2)], fulfilment=fulfilment)
+    if fulfilment == "pickup":
+        body["pickup_location"] = "ST1"
+    created = shop.post("/api/v1/orders", body)
+    assert created.status_code == 201, created.json
+    read = shop.get(f"/api/v1/orders/{created.json['id']}")
+    replay = shop.post("/api/v1/orders", body)
+    assert read.status_code == 200 and replay.status_code == 200
+    assert created.json == read.json == replay.json
+
+
 def test_pickup_order_has_a_pickup_code(shop):
     r = shop.post("/api/v1/orders", order_body("WEB-P", lines=[("A", 2)], fulfilment="pickup", pickup_location="ST1"))
     assert r.status_code == 201, r.json
