@@ -36,11 +36,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from wms import models  # noqa: F401  (complete metadata before anything maps)
     from wms.api import bp as api_bp
     from wms.auth.views import bp as auth_bp
+    from wms.catalog.views import bp as catalog_bp
     from wms.dashboard.views import bp as dashboard_bp
     from wms.errors import register_error_handlers
+    from wms.locations.views import bp as locations_bp
+    from wms.printing.station_views import bp as stations_bp
+    from wms.printing.views import bp as printing_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(locations_bp)
+    app.register_blueprint(printing_bp)
+    app.register_blueprint(stations_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     register_error_handlers(app)

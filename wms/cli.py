@@ -57,7 +57,15 @@ def check_command() -> None:
 
 # Commands that belong to a domain live next to it and are registered here, so that each domain's commands can
 # change without touching the others.
-COMMAND_MODULES = ("wms.channels.commands", "wms.auth.commands", "wms.catalog.commands", "wms.server", "wms.demo")
+COMMAND_MODULES = (
+    "wms.channels.commands",
+    "wms.auth.commands",
+    "wms.catalog.commands",
+    "wms.server",
+    "wms.demo",
+    "wms.printing.commands",
+    "wms.printing.agent",
+)
 
 
 def _register_domain_commands() -> None:

@@ -22,12 +22,24 @@ DEFAULTS: dict[str, Any] = {
     "DB_POOL_SIZE": 10,
     "AVAILABILITY_MAX_GET_SKUS": 100,
     "AVAILABILITY_MAX_QUERY_SKUS": 1000,
+    "PRINT_GIVE_UP": 600.0,  # seconds a printer may stay unreachable before its jobs fail
+    "PRINT_RETRY_MAX": 30.0,  # cap of the retry backoff of a job whose printer is not ready
+    "PRINT_RETRY_BASE": 1.0,  # first retry after this many seconds, doubling up to PRINT_RETRY_MAX
+    "PRINT_LEASE_MARGIN": 5.0,  # seconds a claimed job is held beyond the time its printer may take
+    "PRINT_THREADS": 8,  # printers talked to at once by one print round
 }
 
 #: keys whose environment value is parsed as a boolean / integer / float
 _BOOL = {"WEBHOOK_ALLOW_PRIVATE", "TESTING"}
-_INT = {"MAX_BODY", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_MAX_BACKOFF", "DB_POOL_SIZE"}
-_FLOAT = {"WEBHOOK_TIMEOUT", "SQLITE_BUSY_TIMEOUT"}
+_INT = {"MAX_BODY", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_MAX_BACKOFF", "DB_POOL_SIZE", "PRINT_THREADS"}
+_FLOAT = {
+    "WEBHOOK_TIMEOUT",
+    "SQLITE_BUSY_TIMEOUT",
+    "PRINT_GIVE_UP",
+    "PRINT_RETRY_MAX",
+    "PRINT_RETRY_BASE",
+    "PRINT_LEASE_MARGIN",
+}
 
 
 def _parse(key: str, raw: str) -> Any:

@@ -41,7 +41,8 @@ def _principal() -> Principal:
 
 
 def require(scope: str) -> Callable[[F], F]:
-    """Endpoint decorator: a bearer token of ``scope`` (401 without a valid token, 403 for another scope)."""
+    """Endpoint decorator: a bearer token of ``scope`` (401 without a valid token, 403 for another scope).
+    A ``station`` token reaches only its own station: the endpoint's ``code`` path parameter (403 otherwise)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -49,6 +50,8 @@ def require(scope: str) -> Callable[[F], F]:
             principal = _principal()
             if principal.scope != scope:
                 raise Forbidden(f"this endpoint needs a {scope} token, not a {principal.scope} token")
+            if scope == "station" and kwargs.get("code") != principal.station_code:
+                raise Forbidden("this token belongs to another station", {"station": principal.station_code})
             g.principal = principal
             return view(*args, **kwargs)
 
@@ -147,4 +150,4 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": path, "message": message}
 
 
-from wms.api import availability, integration, openapi, orders, webhooks  # noqa: E402,F401
+from wms.api import availability, integration, openapi, orders, stations, webhooks  # noqa: E402,F401

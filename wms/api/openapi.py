@@ -175,6 +175,42 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         ],
     ),
     ("delete", "/webhooks/{id}", "Remove a webhook by id", "channel", None, {204: "removed"}, []),
+    (
+        "get",
+        "/stations/{code}/jobs",
+        "Claim this station's due print jobs (long poll); content rendered, base64",
+        "station",
+        None,
+        {
+            200: "{jobs: [{id, attempt, printer: {name, url}, kind, reference, copies, content_type, "
+            "content_base64, leased_until}]}; an empty list after the wait",
+            403: "forbidden: not a station token, or another station's",
+        },
+        [{"name": "wait", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 25, "default": 0}}],
+    ),
+    (
+        "post",
+        "/stations/{code}/jobs/{id}",
+        "Report a job's outcome: sending (just before the bytes go out), printed, not_ready (reason: the "
+        "printer's state), failed",
+        "station",
+        "JobOutcomeIn",
+        {
+            200: "the job",
+            403: "forbidden: another station's token or job",
+            409: "invalid_state: the job is no longer claimed by this agent (do not send it)",
+        },
+        [],
+    ),
+    (
+        "post",
+        "/stations/{code}/scans",
+        "Upload scans (stored once per client_id; codes that do not parse are stored as kind error)",
+        "station",
+        "StationScansIn",
+        {200: "{accepted: scans in the batch, stored: new ones}", 403: "forbidden: another station's token"},
+        [],
+    ),
 ]
 
 ERROR_RESPONSES = {
@@ -249,6 +285,7 @@ def build_document() -> dict[str, Any]:
             "securitySchemes": {
                 "channel": {"type": "http", "scheme": "bearer", "description": "a sales channel's token"},
                 "integration": {"type": "http", "scheme": "bearer", "description": "an integration token"},
+                "station": {"type": "http", "scheme": "bearer", "description": "a station agent's token"},
             },
         },
     }

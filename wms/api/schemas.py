@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -165,6 +165,27 @@ class WebhookIn(Schema):
     secret: Annotated[str, Field(min_length=8, max_length=200)]
 
 
+class StationScanIn(Schema):
+    #: the agent's id of the scan (a uuid): an upload retried after a lost answer stores it once
+    client_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+    #: the code as the scanner sent it (longest: the station_scan.raw column)
+    code: Annotated[str, Field(min_length=1, max_length=2000)]
+    #: when it was scanned, by the station's clock (ISO 8601; without a zone: UTC); default: when it arrives
+    scanned_at: datetime | None = None
+
+
+class StationScansIn(Schema):
+    scans: Annotated[list[StationScanIn], Field(min_length=1, max_length=500)]
+
+
+class JobOutcomeIn(Schema):
+    outcome: Literal["sending", "printed", "not_ready", "failed"]
+    #: not_ready: the printer's state ("paper out", "unreachable: ..."); failed: what went wrong
+    reason: Annotated[str, Field(max_length=500)] | None = None
+    #: the ``attempt`` the job was handed out with: an outcome of an older claim is refused (409)
+    attempt: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
+
+
 #: every request body schema, by the name the OpenAPI document uses
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
@@ -178,5 +199,7 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         OrderIn,
         AvailabilityQueryIn,
         WebhookIn,
+        StationScansIn,
+        JobOutcomeIn,
     )
 }

@@ -56,14 +56,19 @@ def create_channel_command(code: str, name: str | None, ship_from: str | None, b
 
 
 @click.command("create-token")
-@click.option("--scope", required=True, type=click.Choice(["integration"]), help="What the token reaches.")
+@click.option("--scope", required=True, type=click.Choice(["integration", "station"]), help="What the token reaches.")
 @click.option("--name", help="What it is for, e.g. the ERP's name.")
+@click.option("--station", "station_code", metavar="CODE", help="The station of a station token (required then).")
 @with_appcontext
-def create_token_command(scope: str, name: str | None) -> None:
+def create_token_command(scope: str, name: str | None, station_code: str | None) -> None:
     """Create an API token and print it (shown only this once)."""
     from wms.channels.service import create_token
 
-    token = create_token(scope, name=name)
+    if scope == "station" and not station_code:
+        raise click.UsageError("--scope station needs --station CODE")
+    if scope != "station" and station_code:
+        raise click.UsageError("--station goes with --scope station only")
+    token = create_token(scope, name=name, station_code=station_code)
     click.echo(f"created {scope} token {name or ''}".rstrip() + "; shown only now:", err=True)
     click.echo(token)
 

@@ -12,7 +12,7 @@ from wms.extensions import db
 from wms.stock.models import BigId
 from wms.timeutil import utcnow
 
-TOKEN_SCOPES = ("channel", "integration")
+TOKEN_SCOPES = ("channel", "integration", "station")
 WEBHOOK_EVENTS = ("availability.changed", "order.updated", "return.updated")
 
 
@@ -47,12 +47,14 @@ class ApiToken(db.Model):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
-    __table_args__ = (CheckConstraint("scope IN ('channel', 'integration')", name="scope"),)
+    __table_args__ = (CheckConstraint("scope IN ('channel', 'integration', 'station')", name="scope"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id"))
+    #: the station a ``station`` token belongs to (it reaches only that station's endpoints)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: first characters of the token, to tell tokens apart in listings
     prefix: Mapped[str] = mapped_column(String(12))

@@ -15,7 +15,7 @@ from wms.extensions import db
 from wms.locations.models import Location
 from wms.uow import unit_of_work
 
-TOKEN_PREFIXES = {"channel": "wmsc_", "integration": "wmsi_"}
+TOKEN_PREFIXES = {"channel": "wmsc_", "integration": "wmsi_", "station": "wmss_"}
 
 
 def hash_token(token: str) -> str:
@@ -31,6 +31,9 @@ class Principal:
     channel_id: int | None
     channel_code: str | None
     channel_buffer: int
+    #: the station of a ``station`` token
+    station_id: int | None = None
+    station_code: str | None = None
 
 
 def authenticate(token: str) -> Principal:
@@ -43,15 +46,16 @@ def authenticate(token: str) -> Principal:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         row = conn.execute(
             text(
-                "SELECT t.id, t.scope, t.channel_id, c.code, c.buffer FROM api_token t "
+                "SELECT t.id, t.scope, t.channel_id, c.code, c.buffer, t.station_id, s.code FROM api_token t "
                 "LEFT JOIN channel c ON c.id = t.channel_id "
+                "LEFT JOIN station s ON s.id = t.station_id "
                 "WHERE t.token_hash = :h AND t.revoked_at IS NULL"
             ),
             {"h": hash_token(token)},
         ).first()
     if row is None:
         raise Unauthorized("unknown or revoked token")
-    return Principal(row[0], row[1], row[2], row[3], row[4] or 0)
+    return Principal(row[0], row[1], row[2], row[3], row[4] or 0, row[5], row[6])
 
 
 def create_channel(
@@ -84,27 +88,52 @@ def set_ship_from(session: Session, channel: Channel, codes: list[str]) -> None:
     ]
 
 
-def create_token(scope: str, name: str | None = None, channel_code: str | None = None) -> str:
-    """Create a token of ``scope`` (``integration`` or ``channel``); returns it. Only its hash is stored."""
+def create_token(
+    scope: str, name: str | None = None, channel_code: str | None = None, station_code: str | None = None
+) -> str:
+    """Create a token of ``scope`` (``integration``, ``channel`` or ``station``); returns it. Only its hash is
+    stored. A station token needs ``station_code`` (ValidationError for an unknown station)."""
     if scope not in TOKEN_PREFIXES:
-        raise ValidationError.one("scope", "must be channel or integration")
+        raise ValidationError.one("scope", "must be channel, integration or station")
     with unit_of_work() as session:
-        channel_id = None
+        channel_id = station_id = None
         if scope == "channel":
             channel = session.execute(select(Channel).where(Channel.code == channel_code)).scalar_one_or_none()
             if channel is None:
                 raise ValidationError.one("channel", f"unknown channel {channel_code!r}")
             channel_id = channel.id
-        return _new_token(session, scope, name or f"{scope} token", channel_id)
+        if scope == "station":
+            from wms.printing.models import Station
+
+            station = session.execute(select(Station).where(Station.code == station_code)).scalar_one_or_none()
+            if station is None:
+                raise ValidationError.one("station", f"unknown station {station_code!r}")
+            station_id = station.id
+            name = name or f"{station.code} station token"
+        return _new_token(session, scope, name or f"{scope} token", channel_id, station_id)
 
 
-def _new_token(session: Session, scope: str, name: str, channel_id: int | None) -> str:
+def _new_token(session: Session, scope: str, name: str, channel_id: int | None, station_id: int | None = None) -> str:
     token = TOKEN_PREFIXES[scope] + secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name, scope=scope, channel_id=channel_id, token_hash=hash_token(token), prefix=token[:9]))
+    session.add(
+        ApiToken(
+            name=name,
+            scope=scope,
+            channel_id=channel_id,
+            station_id=station_id,
+            token_hash=hash_token(token),
+            prefix=token[:9],
+        )
+    )
     return token
 
 
 def ship_from_location_ids(session: Session, channel_id: int) -> list[int]:
+    """The ids of the channel's ship-from locations in routing order (see :func:`ship_from_locations`)."""
+    return [loc.id for loc in ship_from_locations(session, channel_id)]
+
+
+def ship_from_locations(session: Session, channel_id: int) -> list[Location]:
     """The channel's ship-from locations in routing order: warehouses by priority, then stores.
 
     A channel without an explicit list ships from every location that ships.
@@ -118,4 +147,4 @@ def ship_from_location_ids(session: Session, channel_id: int) -> list[int]:
     if not locations:
         locations = list(session.execute(select(Location).where(Location.ships.is_(True))).scalars())
     locations.sort(key=lambda loc: (loc.kind != "warehouse", loc.priority, loc.code))
-    return [loc.id for loc in locations]
+    return locations

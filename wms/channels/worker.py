@@ -37,6 +37,7 @@ from wms.channels.models import Channel, OutboxEvent, Webhook, WebhookDelivery, 
 from wms.channels.webhooks import SendResult, backoff_delay, post, sign
 from wms.errors import NotFound
 from wms.extensions import db
+from wms.printing.worker import print_due
 from wms.timeutil import isoformat, utcnow
 from wms.uow import is_postgres, unit_of_work
 
@@ -378,7 +379,7 @@ def deliver_due(limit: int = DELIVERY_BATCH, now: datetime | None = None) -> int
 # --- the loop ---------------------------------------------------------------------------------------------------
 
 #: the stages in the order a round runs them
-STAGES: list[Callable[[], int]] = [dispatch_events, dispatch_availability, deliver_due]
+STAGES: list[Callable[[], int]] = [dispatch_events, dispatch_availability, deliver_due, print_due]
 
 
 def run_once() -> int:

@@ -1,0 +1,39 @@
+"""Station endpoints (station token, reaching only its own station): the agent's jobs, their outcomes, its scans.
+
+See ``docs/printing.md`` ("Station API"). The jobs endpoint long-polls: it holds the request up to ``wait``
+seconds (at most 25) until a job is due, so an agent gets a label about half a second after it is queued.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from wms.api import bp, parse_body, require
+from wms.api.schemas import JobOutcomeIn, StationScansIn
+from wms.errors import ValidationError
+from wms.printing.service import job_view
+from wms.printing.stations import MAX_WAIT, record_scans, report_job, wait_for_jobs
+
+
+@bp.get("/stations/<code>/jobs")
+@require("station")
+def get_station_jobs(code: str):
+    raw = request.args.get("wait", "0").strip()
+    if not raw.isdigit() or not 0 <= int(raw) <= MAX_WAIT:
+        raise ValidationError.one("wait", f"must be a whole number of seconds from 0 to {MAX_WAIT}")
+    return {"jobs": wait_for_jobs(g.principal.station_id, int(raw))}
+
+
+@bp.post("/stations/<code>/jobs/<int:job_id>")
+@require("station")
+def post_station_job_outcome(code: str, job_id: int):
+    body = parse_body(JobOutcomeIn)
+    job = report_job(g.principal.station_id, job_id, body.outcome, body.reason, body.attempt)
+    return job_view(job)
+
+
+@bp.post("/stations/<code>/scans")
+@require("station")
+def post_station_scans(code: str):
+    body = parse_body(StationScansIn)
+    return record_scans(code, [scan.model_dump() for scan in body.scans])

@@ -1,0 +1,56 @@
+"""Staff product pages: search the catalogue, see a product's barcodes and stock by bin, print its label."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from wms.auth.access import roles_required
+from wms.catalog.service import product_detail, search_products
+from wms.errors import NotFound
+from wms.printing.views import ALL_ROLES, print_form, read_print_form, web_key
+
+bp = Blueprint("catalog", __name__, template_folder="templates")
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.get("/products")
+@roles_required(*ALL_ROLES)
+def products():
+    page = request.args.get("page", "1")
+    view = search_products(_me(), request.args.get("q", ""), page=int(page) if page.isdigit() else 1)
+    return render_template("catalog/products.html", view=view)
+
+
+@bp.get("/products/<path:sku>")
+@roles_required(*ALL_ROLES)
+def product(sku: str):
+    user = _me()
+    try:
+        view = product_detail(user, sku)
+    except NotFound:
+        abort(404)
+    form = print_form(user, prefer_location=user.location.code if user.location else None)
+    return render_template("catalog/product.html", view=view, form=form)
+
+
+@bp.post("/products/<path:sku>/print")
+@roles_required(*ALL_ROLES)
+def print_product(sku: str):
+    from wms.printing.service import print_product_label
+
+    user = _me()
+    printer_id, copies, key = read_print_form(user)
+    job = print_product_label(
+        printer_id, sku, copies=copies, idempotency_key=web_key(user, key, "product", sku), actor=user
+    )
+    status = url_for("printing.job", job_id=job.id)
+    flash(
+        Markup('Label of {} queued on {}: <a href="{}">job #{}</a>.').format(sku, job.printer.name, status, job.id),
+        "success",
+    )
+    return redirect(url_for("catalog.product", sku=sku), 303)

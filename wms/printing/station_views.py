@@ -1,0 +1,145 @@
+"""Staff pages of stations: the list, and one station's live scans, printers and recent jobs.
+
+The live feed is a server-sent event stream read from the database (``station_scan`` rows after an id), so any
+app server can serve it and nothing is kept in memory between requests. Each response ends after about
+``STATION_EVENTS_SECONDS`` (25) so that a gunicorn thread is not held for ever; the browser's EventSource
+reconnects by itself with ``Last-Event-ID`` and misses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, stream_with_context
+from flask_login import current_user
+
+from wms.auth.access import roles_required
+from wms.errors import Forbidden, NotFound
+from wms.printing.stations import last_scan_id, scans_after, station_list, station_page, visible_station
+
+bp = Blueprint("stations", __name__, template_folder="templates")
+
+#: every staff role: clerks and pickers see the stations of their own location, managers and admins all
+STAFF = ("picker", "clerk", "manager", "admin")
+#: defaults of the live feed (app config keys of the same names override them)
+STATION_EVENTS_SECONDS = 25.0
+STATION_EVENTS_POLL = 0.5
+STATION_EVENTS_KEEPALIVE = 10.0
+#: scans read per poll
+BATCH = 100
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.get("/stations")
+@roles_required(*STAFF)
+def index():
+    return render_template("stations/list.html", stations=station_list(_user()))
+
+
+@bp.get("/stations/<code>")
+@roles_required(*STAFF)
+def detail(code: str):
+    try:
+        view = station_page(code, _user())
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return render_template("stations/detail.html", view=view)
+
+
+@bp.get("/stations/<code>/events")
+@roles_required(*STAFF)
+def events(code: str):
+    """Server-sent events: one ``scan`` event per scan after ``Last-Event-ID`` (or ``?after=``; without either,
+    only scans from now on), ``: keep-alive`` comments, and the end of the response after a while."""
+    try:
+        station = visible_station(code, _user())
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    after = _after_id(request.headers.get("Last-Event-ID"), request.args.get("after"))
+    if after is None:
+        after = last_scan_id(station.id)
+    config = current_app.config
+    stream = _stream(
+        station.code,
+        after,
+        float(config.get("STATION_EVENTS_SECONDS", STATION_EVENTS_SECONDS)),
+        float(config.get("STATION_EVENTS_POLL", STATION_EVENTS_POLL)),
+        float(config.get("STATION_EVENTS_KEEPALIVE", STATION_EVENTS_KEEPALIVE)),
+    )
+    response = Response(stream_with_context(stream), mimetype="text/event-stream")
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def _after_id(*candidates: str | None) -> int | None:
+    for value in candidates:
+        if value is not None and value.strip().isdigit():
+            return min(int(value.strip()), 2**63 - 1)
+    return None
+
+
+def _stream(code: str, after: int, duration: float, poll: float, keepalive: float) -> Iterator[str]:
+    # The browser waits 1 s before reconnecting once this response ends.
+    yield "retry: 1000\n\n"
+    deadline = time.monotonic() + duration
+    last_sent = time.monotonic()
+    while True:
+        try:
+            scans = scans_after(code, after, BATCH)
+        except NotFound:
+            return  # the station was removed
+        for scan in scans:
+            after = scan["id"]
+            data = json.dumps(scan, separators=(",", ":"), ensure_ascii=False)
+            yield f"id: {scan['id']}\nevent: scan\ndata: {data}\n\n"
+        now = time.monotonic()
+        if scans:
+            last_sent = now
+        if now >= deadline:
+            return
+        if len(scans) >= BATCH:
+            continue  # more are waiting: read on before sleeping
+        if now - last_sent >= keepalive:
+            last_sent = now
+            yield ": keep-alive\n\n"
+        time.sleep(min(poll, max(0.0, deadline - now)))
+
+
+@bp.app_template_filter("utc_text")
+def utc_text(value: str | None) -> str:
+    """An ISO 8601 UTC time as ``2025-05-14 09:31:02 UTC``."""
+    if not value:
+        return "—"
+    return value[:19].replace("T", " ") + " UTC"
+
+
+@bp.context_processor
+def _nonce() -> dict[str, str]:
+    # The station page's one inline script and style block run by this nonce; nothing else inline does.
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return {"csp_nonce": g.csp_nonce}
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    # Scans and jobs of a signed-in user: not for the browser cache of a shared counter PC after sign-out.
+    response.headers["Cache-Control"] = "no-store"
+    if response.mimetype == "text/html":
+        nonce = g.get("csp_nonce", "none")
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+            "connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'none'"
+        )
+    return response

@@ -1,0 +1,314 @@
+"""Staff printing pages: label previews, printers, print jobs, and the banner that tells a person their labels
+did not print.
+
+Thin views: parse the input, call one service (or read) function, render. Writes go through
+``wms.printing.service`` (units of work); reads through ``wms.printing.queries``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField
+from wtforms.validators import InputRequired, NumberRange
+
+from wms.auth.access import MANAGERS, roles_required
+from wms.auth.views import STRICT_CSP
+from wms.errors import NotFound, WMSError
+from wms.printing import previews, queries
+from wms.printing.models import JOB_STATUSES, PrintJob
+
+bp = Blueprint("printing", __name__, template_folder="templates")
+
+ALL_ROLES = ("picker", "clerk", "manager", "admin")
+#: copies one print form may ask for
+MAX_FORM_COPIES = 100
+#: session key: the highest job id whose "did not print" banner the user dismissed
+SEEN_KEY = "print_jobs_seen"
+#: session key: the printer the user printed on last (preselected next time)
+LAST_PRINTER_KEY = "last_printer_id"
+
+PREVIEW_TYPES = {"pdf": "application/pdf", "png": "image/png", "zpl": "text/plain; charset=utf-8"}
+
+
+# --- forms ---------------------------------------------------------------------------------------------------
+
+
+class PrintForm(FlaskForm):
+    """Print a label: printer, copies, and a key made when the form was shown, so that a double submit (or the
+    browser re-posting it) gives the first job back instead of a second label."""
+
+    printer = SelectField("Printer", coerce=int, validate_choice=False)
+    copies = IntegerField(
+        "Copies",
+        default=1,
+        validators=[InputRequired("Say how many copies."), NumberRange(1, MAX_FORM_COPIES, "Copies: 1 to 100.")],
+    )
+    key = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """No fields: the CSRF token of a button (reprint, cancel, test, dismiss)."""
+
+
+def print_form(user, prefer_location: str | None = None) -> PrintForm:
+    """A print form for ``user``: their printers (the ``prefer_location`` ones first), the printer they used last
+    preselected, and a new idempotency key."""
+    form = PrintForm(formdata=None)
+    choices = queries.printer_choices(user, prefer_location)
+    form.printer.choices = choices
+    ids = [pid for group in choices.values() for pid, _label in group]
+    last = session.get(LAST_PRINTER_KEY)
+    form.printer.data = last if last in ids else (ids[0] if ids else None)
+    form.key.data = uuid.uuid4().hex
+    return form
+
+
+def read_print_form(user) -> tuple[int, int, str]:
+    """(printer id, copies, idempotency key) of a posted print form. The printer must be one ``user`` may print
+    on. A bad form raises a WMSError, which the error handler shows as a message on the page it came from."""
+    form = PrintForm()
+    form.printer.choices = queries.printer_choices(user)
+    form.printer.validate_choice = True
+    if not form.validate_on_submit():
+        problems = []
+        for name, errors in form.errors.items():
+            if name == "printer":
+                problems.append("Choose one of your printers.")
+            elif name == "csrf_token":
+                problems.append("The form had expired: please try again.")
+            else:
+                problems.extend(str(e) for e in errors)
+        raise WMSError(" ".join(problems) or "Check the form.", code="validation_error", status=422)
+    key = (form.key.data or "").strip()[:64] or uuid.uuid4().hex
+    session[LAST_PRINTER_KEY] = form.printer.data
+    return form.printer.data, form.copies.data, key
+
+
+def web_key(user, key: str, *parts: Any) -> str:
+    """The idempotency key of a print request from a page: the user, the form's key and what was asked for (one
+    form can print a bin, an aisle or every bin)."""
+    return ":".join(str(p) for p in ("web", user.id, key, *parts))
+
+
+def me():
+    return current_user._get_current_object()
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+# --- template helpers ------------------------------------------------------------------------------------------
+
+
+def job_subject(job: PrintJob) -> str:
+    """What a job prints, for people: "Product label KT-1001", "Bin label WH1/A-01", "Test label"."""
+    if job.kind == "test" or (job.reference or "") == "test":
+        return "Test label"
+    title = previews.KIND_TITLES.get(job.kind, job.kind.replace("_", " ").capitalize())
+    reference = job.reference or ""
+    if ":" in reference:
+        reference = reference.split(":", 1)[1]
+    return f"{title} {reference}".strip()
+
+
+def job_link(job: PrintJob) -> str | None:
+    """The page of what a job printed (the product, the location's bins), if there is one."""
+    reference = job.reference or ""
+    what, _, rest = reference.partition(":")
+    if what == "product" and rest:
+        return url_for("catalog.product", sku=rest)
+    if what == "bin" and "/" in rest:
+        return url_for("locations.bins", code=rest.split("/", 1)[0])
+    return None
+
+
+def job_problem(job: PrintJob) -> str:
+    """Why a job needs attention, in words."""
+    if job.status == "unknown":
+        return "may or may not have printed (the print worker stopped while sending): look at the printer"
+    if job.status == "failed":
+        return job.last_error or "gave up"
+    if job.status == "queued" and job.last_error:
+        return f"waiting: {job.last_error}"
+    return job.last_error or ""
+
+
+@bp.app_template_filter("when")
+def when(value, utc: bool = True) -> str:
+    """A UTC time as ``2025-05-14 09:31 UTC`` (``utc=False``: without the zone, for columns headed "UTC")."""
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M") + (" UTC" if utc else "")
+
+
+@bp.app_context_processor
+def _printing_context() -> dict[str, Any]:
+    helpers = {
+        "state_badge": queries.state_badge,
+        "job_badge": queries.job_badge,
+        "job_subject": job_subject,
+        "job_link": job_link,
+        "job_problem": job_problem,
+    }
+    if not current_user.is_authenticated or request.blueprint == "api":
+        return helpers
+    # The person who asked must hear that their labels did not print, on whatever page they are on.
+    jobs, count = queries.jobs_needing_attention(me(), after_id=int(session.get(SEEN_KEY, 0) or 0))
+    helpers["print_trouble"] = {"jobs": jobs, "count": count, "form": ActionForm()} if count else None
+    return helpers
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    # Pages of a signed-in user: not for the browser cache of a shared counter PC after sign-out. No scripts.
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Content-Security-Policy", STRICT_CSP)
+    return response
+
+
+# --- label previews (managers) ---------------------------------------------------------------------------------
+
+
+@bp.get("/labels")
+@roles_required(*MANAGERS)
+def labels_index():
+    return render_template("printing/labels.html", kinds=previews.kinds())
+
+
+@bp.get("/labels/<kind>/preview.<fmt>")
+@roles_required(*MANAGERS)
+def label_preview(kind: str, fmt: str):
+    """A label as PDF, PNG or ZPL: ``product?sku=``, ``bin?location=&bin=``, or the sample of any kind."""
+    from wms.printing import service
+
+    try:
+        previews.check_preview(kind, fmt)
+        data = None
+        if kind == "product" and request.args.get("sku"):
+            data = service.product_label_data(request.args["sku"])
+        elif kind == "bin" and (request.args.get("location") or request.args.get("bin")):
+            data = service.bin_label_data(request.args.get("location", ""), request.args.get("bin", ""))
+        body = previews.render_preview(kind, data, fmt)
+    except NotFound as exc:
+        abort(404, exc.message)
+    except previews.PreviewUnavailable as exc:
+        return Response(exc.message, 503, mimetype="text/plain")
+    except (ValueError, WMSError) as exc:
+        # Data the label cannot take (a product without a barcode): say so rather than fail.
+        return Response(f"this label cannot be drawn: {getattr(exc, 'message', exc)}", 422, mimetype="text/plain")
+    response = Response(body, mimetype=PREVIEW_TYPES[fmt])
+    name = f"{kind}-preview.{fmt}"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    # Sample previews never change; real products' may (a new name): a short private cache for the labels page.
+    response.headers["Cache-Control"] = "private, max-age=300" if data is None else "private, no-cache"
+    return response
+
+
+# --- printers ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/printers")
+@roles_required(*ALL_ROLES)
+def printers():
+    groups = queries.printers_by_location(me())
+    return render_template("printing/printers.html", groups=groups, form=ActionForm())
+
+
+@bp.post("/printers/<int:printer_id>/test")
+@roles_required(*ALL_ROLES)
+def printer_test(printer_id: int):
+    from wms.printing import service
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        printer = queries.get_printer_for(me(), printer_id)
+    except NotFound:
+        abort(404)  # another store's printer is as unknown as a printer that does not exist
+    job = service.print_test_label(printer.name, actor=me())
+    flash(f"Test label queued on {job.printer.name} as job {job.id}.", "success")
+    return redirect(url_for("printing.job", job_id=job.id), 303)
+
+
+# --- print jobs ----------------------------------------------------------------------------------------------
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/print-jobs")
+@roles_required(*ALL_ROLES)
+def jobs():
+    status = request.args.get("status") or None
+    filters = queries.JobFilters(
+        status=status if status in JOB_STATUSES else None,
+        printer_id=_int_arg("printer"),
+        location=(request.args.get("location") or "").strip() or None,
+        mine=request.args.get("mine") == "1",
+    )
+    view = queries.jobs_page(me(), filters, page=_int_arg("page") or 1)
+    return render_template("printing/jobs.html", view=view, statuses=JOB_STATUSES, form=ActionForm())
+
+
+@bp.get("/print-jobs/<int:job_id>")
+@roles_required(*ALL_ROLES)
+def job(job_id: int):
+    try:
+        view = queries.job_for(me(), job_id)
+    except NotFound:
+        abort(404)
+    return render_template("printing/job.html", view=view, form=ActionForm())
+
+
+@bp.post("/print-jobs/<int:job_id>/reprint")
+@roles_required(*ALL_ROLES)
+def reprint(job_id: int):
+    from wms.printing import service
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        queries.job_for(me(), job_id)
+    except NotFound:
+        abort(404)
+    new = service.reprint(job_id, actor=me())
+    flash(f"Reprint queued as job {new.id}.", "success")
+    return redirect(url_for("printing.job", job_id=new.id), 303)
+
+
+@bp.post("/print-jobs/<int:job_id>/cancel")
+@roles_required(*ALL_ROLES)
+def cancel(job_id: int):
+    from wms.printing import service
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        was = queries.job_for(me(), job_id).job.status
+    except NotFound:
+        abort(404)
+    job = service.cancel_job(job_id, actor=me())
+    flash(f"Job {job.id} cancelled: it will not print." if was == "queued" else f"Job {job.id} dismissed.", "success")
+    return redirect(_safe_next(url_for("printing.job", job_id=job_id)), 303)
+
+
+@bp.post("/print-jobs/dismiss")
+@roles_required(*ALL_ROLES)
+def dismiss():
+    """Hide the "did not print" banner for the jobs it showed (a newer failure shows it again)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    upto = request.form.get("upto", "")
+    if upto.isdigit():
+        session[SEEN_KEY] = max(int(upto), int(session.get(SEEN_KEY, 0) or 0))
+    return redirect(_safe_next(url_for("printing.jobs")), 303)
