@@ -544,6 +544,7 @@ class DemoResult:
     url: str
     channel_token: str
     integration_token: str
+    station_token: str
     users: list[tuple[str, str, str | None, str, bool]]  # username, role, location, password, created now
     counts: dict[str, int]
     orders: list[tuple[str, str, str]]  # external id, status, story
@@ -604,10 +605,13 @@ def seed(echo=lambda message: None) -> DemoResult:
     echo(f"{len(CHANNELS)} channels, {len(USERS)} users")
     orders = _seed_orders(products, sellable_plan(receipts, dock), channel_ids)
     echo(f"{len(orders)} orders")
+    echo(_seed_printers())
     from wms.channels.service import create_token
 
     integration_token = create_token("integration", "demo ERP")
+    station_token = create_token("station", f"{DEMO_STATION} demo agent", station_code=DEMO_STATION)
     return DemoResult(
+        station_token=station_token,
         url="http://127.0.0.1:8000",
         channel_token=channel_token,
         integration_token=integration_token,
@@ -699,6 +703,62 @@ def _seed_users() -> list[tuple[str, str, str | None, str, bool]]:
     return users
 
 
+#: the warehouse's label printer in the demo: ZPL appended to a file, so the demo prints with nothing attached
+DEMO_ZEBRA = "WH1-zebra"
+
+
+def demo_printers(instance_path: str) -> list[tuple[str, str, str]]:
+    """(name, URL, location) of the demo's printers: a PDF "hot folder" per location and, at the warehouse, a
+    ZPL printer that appends to a file, all under ``<instance>/printouts``."""
+    import os
+
+    root = os.path.join(os.path.abspath(instance_path), "printouts")
+    printers = [(f"{code}-pdf", f"pdf+dir://{os.path.join(root, code)}", code) for code in LOCATIONS]
+    printers.append((DEMO_ZEBRA, f"zpl+file://{os.path.join(root, DEMO_ZEBRA + '.zpl')}", "WH1"))
+    return printers
+
+
+#: the Kraków counter PC of the demo: its agent (`wms station`) prints on a printer only it reaches, here the fake
+#: ZPL printer of ``python -m devices.simulators.fake_printer`` on its default port
+DEMO_STATION = "KRK-COUNTER-1"
+DEMO_STATION_PRINTER = ("KRK-counter-zebra", "zpl+tcp://127.0.0.1:9100", "ST-KRK")
+
+
+def _seed_printers() -> str:
+    """Register the demo printers (those that exist already are kept) and make their folders."""
+    import os
+
+    from flask import current_app
+
+    from wms.errors import NotFound
+    from wms.extensions import db
+    from wms.printing.service import add_printer, get_printer
+
+    root = os.path.join(os.path.abspath(current_app.instance_path), "printouts")
+    created = 0
+    for name, url, location in demo_printers(current_app.instance_path):
+        # The PDF printers write into their folder, the ZPL one appends to a file there: both must exist to print.
+        os.makedirs(os.path.join(root, location) if url.startswith("pdf+dir:") else root, exist_ok=True)
+        try:
+            get_printer(name)
+        except NotFound:
+            add_printer(name, url, location)
+            created += 1
+        finally:
+            db.session.rollback()
+    name, url, location = DEMO_STATION_PRINTER
+    try:
+        get_printer(name)
+    except NotFound:
+        add_printer(name, url, location, station_code=DEMO_STATION)
+    finally:
+        db.session.rollback()
+    return (
+        f"{len(LOCATIONS) + 1} printers ({created} new): labels go to files in {root} (`wms worker` prints them);"
+        f" station {DEMO_STATION} with {name} on {url}"
+    )
+
+
 def _seed_orders(
     products: list[DemoProduct], units: dict[tuple[str, str], int], channel_ids: dict[str, int]
 ) -> list[tuple[str, str, str]]:
@@ -771,6 +831,15 @@ def _print_summary(result: DemoResult, database: str) -> None:
     echo("API tokens (new on every run; earlier ones keep working):")
     echo(f"  {SHOWN_CHANNEL} channel:  {result.channel_token}")
     echo(f"  integration:  {result.integration_token}")
+    echo(f"  station {DEMO_STATION}:  {result.station_token}")
+    echo("")
+    echo(f"The Kraków counter station ({result.url}/stations/{DEMO_STATION}), with simulated devices:")
+    echo("  python3 -m devices.simulators.fake_printer --port 9100            # its label printer")
+    echo("  python3 -m devices.simulators.virtual_scanner --link /tmp/ttyScanner   # type codes to scan them")
+    echo(
+        f"  wms station --server {result.url} --token {result.station_token} --station {DEMO_STATION}"
+        " --scanner /tmp/ttyScanner"
+    )
     echo("")
     skus = "&".join(f"sku={s}" for s in result.sample_skus)
     channel = f"-H 'Authorization: Bearer {result.channel_token}'"

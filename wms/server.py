@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import click
@@ -57,8 +59,14 @@ def _gunicorn_app(options: dict[str, Any]):
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on (0.0.0.0: every one).")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option(
+    "--with-worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Also run `wms worker` (webhooks, print jobs) beside the server, stopped with it. Several are safe.",
+)
 @with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
+def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Run the app for real use with gunicorn; GET /healthz answers 200 while the database is reachable."""
     from wms.extensions import db
 
@@ -83,6 +91,30 @@ def serve_command(host: str, port: int, workers: int) -> None:
     if host in ("0.0.0.0", "::"):
         click.echo("listening on every network interface")
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    outbox_worker = _start_outbox_worker() if with_worker else None
+    try:
+        _run_gunicorn(bind, workers)
+    finally:
+        if outbox_worker is not None:
+            _stop(outbox_worker)
+
+
+def _start_outbox_worker() -> subprocess.Popen:
+    """`wms worker` as a child process: without it a demo's print jobs and webhooks would wait forever."""
+    click.echo("also running `wms worker` (webhooks, print jobs); --no-worker to run it on its own")
+    return subprocess.Popen([sys.executable, "-m", "wms", "worker"])
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # the worker finishes its round, then exits
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _run_gunicorn(bind: str, workers: int) -> None:
     _gunicorn_app(
         {
             "bind": bind,
