@@ -137,3 +137,18 @@ def stock_snapshot() -> dict[str, Any]:
     }
     session.rollback()
     return snap
+
+
+def level(sku: str, location: str) -> tuple[int, int]:
+    """(on hand sellable, reserved) of ``sku`` at ``location``; (0, 0) without a level row."""
+    from wms.catalog.models import Product
+    from wms.locations.models import Location
+
+    row = db.session.execute(
+        select(StockLevel.on_hand_sellable, StockLevel.reserved)
+        .join(Location, Location.id == StockLevel.location_id)
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(Product.sku == sku, Location.code == location)
+    ).first()
+    db.session.rollback()
+    return tuple(row) if row else (0, 0)

@@ -6,26 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import add_stock, make_product, make_world, order_body, stock_snapshot
-from wms.catalog.models import Product
+from tests.factories import add_stock, level, make_product, make_world, order_body, stock_snapshot
 from wms.channels.models import Channel
 from wms.errors import InsufficientStock, ValidationError
 from wms.extensions import db
-from wms.locations.models import Location
 from wms.orders.service import place_order
-from wms.stock.models import StockLevel, StockMovement
+from wms.stock.models import StockMovement
 from wms.stock.service import adjust, check_stock, move, stock_items
-
-
-def level(sku: str, location: str) -> tuple[int, int]:
-    row = db.session.execute(
-        select(StockLevel.on_hand_sellable, StockLevel.reserved)
-        .join(Location, Location.id == StockLevel.location_id)
-        .join(Product, Product.id == StockLevel.product_id)
-        .where(Product.sku == sku, Location.code == location)
-    ).first()
-    db.session.rollback()
-    return tuple(row) if row else (0, 0)
 
 
 def bins(sku: str, location: str = "WH1") -> dict[str, int]:

@@ -6,14 +6,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
 
-from tests.factories import Api, gtin13, make_world, order_body, stock_snapshot
-from wms.catalog.models import Product
+from tests.factories import Api, gtin13, level, make_world, order_body, stock_snapshot
 from wms.catalog.rules import with_check_digit
-from wms.extensions import db
-from wms.locations.models import Location
-from wms.stock.models import StockLevel
 from wms.stock.service import check_stock
 
 
@@ -30,18 +25,6 @@ def api(any_app, world):
 @pytest.fixture
 def shop(any_app, world):
     return Api(any_app.test_client(), world.web)
-
-
-def level(sku: str, location: str) -> tuple[int, int]:
-    """(on hand sellable, reserved) of ``sku`` at ``location``; (0, 0) without a level row."""
-    row = db.session.execute(
-        select(StockLevel.on_hand_sellable, StockLevel.reserved)
-        .join(Location, Location.id == StockLevel.location_id)
-        .join(Product, Product.id == StockLevel.product_id)
-        .where(Product.sku == sku, Location.code == location)
-    ).first()
-    db.session.rollback()
-    return tuple(row) if row else (0, 0)
 
 
 def test_put_location_creates_then_updates(api):
