@@ -13,7 +13,12 @@ from wms.orders.service import cancel_order, get_order, order_view, place_order
 @require("channel")
 def post_order():
     body = parse_body(OrderIn)
-    order, created = place_order(g.principal.channel_id, body.model_dump(mode="json"), actor=g.principal.channel_code)
+    order, created = place_order(
+        g.principal.channel_id,
+        body.model_dump(mode="json"),
+        actor=g.principal.channel_code,
+        buffer=g.principal.channel_buffer,
+    )
     return order_view(order if created else get_order(order.id)), 201 if created else 200
 
 

@@ -44,12 +44,15 @@ class NotEnoughStock(Exception):
 Available = dict[tuple[int, int], int]  # (product id, location id) -> units available
 
 
-def _shortages(lines: list[tuple[int, int]], candidates: list[Candidate], available: Available) -> list[Shortage]:
-    """Lines whose product is short over all candidates (repeated products count together)."""
+def _shortages(
+    lines: list[tuple[int, int]], candidates: list[Candidate], available: Available, buffer: int = 0
+) -> list[Shortage]:
+    """Lines whose product is short over all candidates, less ``buffer`` units kept back per product (repeated
+    products count together)."""
     wanted: dict[int, int] = defaultdict(int)
     for product_id, qty in lines:
         wanted[product_id] += qty
-    total = {p: sum(max(0, available.get((p, c.location_id), 0)) for c in candidates) for p in wanted}
+    total = {p: max(0, sum(max(0, available.get((p, c.location_id), 0)) for c in candidates) - buffer) for p in wanted}
     return [
         Shortage(i, product_id, qty, total[product_id])
         for i, (product_id, qty) in enumerate(lines)
@@ -102,10 +105,14 @@ def _allocate(lines: list[tuple[int, int]], candidates: list[Candidate], availab
     return sorted(allocations, key=lambda a: (a.line_index, a.location_id))
 
 
-def route_ship(lines: list[tuple[int, int]], candidates: list[Candidate], available: Available) -> list[Allocation]:
+def route_ship(
+    lines: list[tuple[int, int]], candidates: list[Candidate], available: Available, buffer: int = 0
+) -> list[Allocation]:
     """Allocate (product id, qty) lines of a delivery order over ``candidates`` (warehouses by priority, then
-    stores that ship). Raises NotEnoughStock listing every short line."""
-    short = _shortages(lines, candidates, available)
+    stores that ship). ``buffer``: the channel's safety buffer, units per product it may not sell (so an order
+    never takes more than the availability the channel was shown). Raises NotEnoughStock listing every short
+    line, ``available`` being what the channel may sell."""
+    short = _shortages(lines, candidates, available, buffer)
     if short:
         raise NotEnoughStock(short)
     return _allocate(lines, candidates, available)

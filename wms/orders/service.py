@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from wms.catalog.models import Product
+from wms.channels.models import Channel
 from wms.channels.outbox import emit
 from wms.channels.service import ship_from_locations
 from wms.errors import Forbidden, IdempotencyConflict, InsufficientStock, InvalidState, NotFound, ValidationError
@@ -44,7 +45,9 @@ def request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def place_order(channel_id: int, payload: dict[str, Any], actor: str | None = None) -> tuple[Order, bool]:
+def place_order(
+    channel_id: int, payload: dict[str, Any], actor: str | None = None, buffer: int | None = None
+) -> tuple[Order, bool]:
     """Place an order for a channel; returns (order, created).
 
     ``payload`` is the validated request (``external_id``, ``fulfilment``, ``customer``, ``ship_to``,
@@ -52,10 +55,12 @@ def place_order(channel_id: int, payload: dict[str, Any], actor: str | None = No
     (created False); with other content raises IdempotencyConflict. Raises ValidationError (unknown sku or
     pickup location), InsufficientStock with ``[{"sku", "requested", "available"}]`` for every short line.
     Locks the stock levels it reserves, in (product id, location id) order; nothing is reserved on failure.
+    A delivery order may take no more than the channel's availability, its safety ``buffer`` held back (read from
+    the channel when not given); a pickup order may take all of the store's stock.
     """
     digest = request_hash(payload)
     try:
-        return _place_new_order(channel_id, payload, digest, actor), True
+        return _place_new_order(channel_id, payload, digest, actor, buffer), True
     except (ValidationError, InsufficientStock, IntegrityError):
         # Only now look for an order with this external id: a replay fails on the unique (channel, external id)
         # at its first INSERT, before any stock is touched, so new orders (the common case) skip the query.
@@ -66,7 +71,9 @@ def place_order(channel_id: int, payload: dict[str, Any], actor: str | None = No
         raise
 
 
-def _place_new_order(channel_id: int, payload: dict[str, Any], digest: str, actor: str | None) -> Order:
+def _place_new_order(
+    channel_id: int, payload: dict[str, Any], digest: str, actor: str | None, buffer: int | None
+) -> Order:
     session = db.session
     lines_in = payload["lines"]
     products, first_read = _products_and_levels(session, [line["sku"] for line in lines_in])
@@ -106,7 +113,9 @@ def _place_new_order(channel_id: int, payload: dict[str, Any], digest: str, acto
             if pickup_store is not None:
                 allocations = route_pickup(lines, pickup_store.id, candidate_ids[1:], available)
             else:
-                allocations = route_ship(lines, [Candidate(i) for i in candidate_ids], available)
+                if buffer is None:
+                    buffer = session.execute(select(Channel.buffer).where(Channel.id == channel_id)).scalar_one()
+                allocations = route_ship(lines, [Candidate(i) for i in candidate_ids], available, buffer)
         except NotEnoughStock as short:
             session.rollback()
             raise InsufficientStock(
@@ -124,13 +133,16 @@ def _place_new_order(channel_id: int, payload: dict[str, Any], digest: str, acto
             continue
     # Every lost attempt means another order took the stock: report the figures as they are now.
     available = _available(session, {p for p, _ in lines}, candidate_ids)
+    kept_back = (buffer or 0) if pickup_store is None else 0
     raise InsufficientStock(
         "not enough stock: other orders took it while this one was placed",
         [
             {
                 "sku": line["sku"],
                 "requested": line["qty"],
-                "available": sum(max(0, available.get((product_id, loc), 0)) for loc in candidate_ids),
+                "available": max(
+                    0, sum(max(0, available.get((product_id, loc), 0)) for loc in candidate_ids) - kept_back
+                ),
             }
             for line, (product_id, _qty) in zip(lines_in, lines, strict=True)
         ],

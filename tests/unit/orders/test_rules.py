@@ -67,3 +67,16 @@ def test_pickup_split_between_shelf_and_warehouse_when_neither_has_it_whole():
 def test_pickup_short():
     with pytest.raises(NotEnoughStock):
         route_pickup([(A, 3)], ST1, [WH1], {(A, ST1): 1, (A, WH1): 1})
+
+
+def test_the_safety_buffer_is_held_back_from_delivery_orders():
+    available = {(A, WH1): 3, (A, WH2): 2}
+    candidates = [Candidate(WH1), Candidate(WH2)]
+    # 5 on hand, buffer 2: the channel may sell 3 (what its availability showed), not 4
+    assert route_ship([(A, 3)], candidates, available, buffer=2) == [Allocation(0, WH1, 3)]
+    with pytest.raises(NotEnoughStock) as short:
+        route_ship([(A, 4)], candidates, available, buffer=2)
+    assert [(s.requested, s.available) for s in short.value.shortages] == [(4, 3)]
+    with pytest.raises(NotEnoughStock) as short:
+        route_ship([(A, 1)], candidates, available, buffer=9)
+    assert short.value.shortages[0].available == 0

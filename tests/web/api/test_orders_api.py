@@ -208,3 +208,21 @@ def test_another_channel_can_neither_read_nor_cancel(any_app, shop):
     assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
     assert stock_snapshot() == before
     assert shop.get(f"/api/v1/orders/{placed['id']}").json["status"] == "reserved"
+
+
+def test_a_delivery_order_never_takes_the_safety_buffer(any_app, world):
+    """A channel with buffer 2 is shown A 10 - 2 = 8 available: it can order 8, not 9; a pickup order may take a
+    store's whole stock (the buffer is for delivery availability)."""
+    shop = Api(any_app.test_client(), make_channel("MARKET", ship_from=["WH1"], buffer=2))
+    shown = shop.get("/api/v1/availability?sku=A").json["items"][0]["available"]
+    assert shown == 8
+    before = stock_snapshot()
+    r = shop.post("/api/v1/orders", order_body("M-1", lines=[("A", 9)]))
+    assert r.status_code == 409, r.json
+    assert r.json["error"]["code"] == "insufficient_stock"
+    assert r.json["error"]["details"] == [{"sku": "A", "requested": 9, "available": 8}]
+    assert stock_snapshot() == before
+    assert shop.post("/api/v1/orders", order_body("M-2", lines=[("A", 8)])).status_code == 201
+    pickup = order_body("M-3", lines=[("A", 2)], fulfilment="pickup", pickup_location="ST1")
+    assert shop.post("/api/v1/orders", pickup).status_code == 201  # ST1's own 2 units, no buffer there
+    assert check_stock() == []
