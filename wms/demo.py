@@ -490,7 +490,8 @@ def order_plan(products: list[DemoProduct], units: dict[tuple[str, str], int]) -
     kettle, skillet = stock.pick(10, at=wh), stock.pick(5, at=wh)
     drill, bits, level = stock.pick(60, at=wh), stock.pick(62, at=wh), stock.pick(64, at=wh)
     # More than WH1 holds, with some in the Warsaw store: the order is split over both.
-    big = stock.pick(30, at={"WH1": 6, SHIPPING_STORE: 2})
+    # (the web channel holds back a buffer of 2, so the store must have more than 2 for the order to fit)
+    big = stock.pick(30, at={"WH1": 6, SHIPPING_STORE: 3})
     big_qty = units[("WH1", big.sku)] + 1
     krk_shelf = stock.pick(90, at={"ST-KRK": 2})
     gda_transfer = stock.pick(120, at=wh, absent=("ST-GDA",))
@@ -498,8 +499,10 @@ def order_plan(products: list[DemoProduct], units: dict[tuple[str, str], int]) -
     waw_shelf, waw_shelf2 = stock.pick(140, at={"ST-WAW": 2}), stock.pick(145, at={"ST-WAW": 1})
     krk_transfer = stock.pick(150, at=wh, absent=("ST-KRK",))
     krk_shelf2 = stock.pick(155, at={"ST-KRK": 1})
-    hose, gloves, bulbs = stock.pick(70, at=wh), stock.pick(80, at=wh), stock.pick(170, at=wh)
-    cancelled, allegro_cancelled = stock.pick(100, at=wh), stock.pick(110, at=wh)
+    # Allegro holds back a buffer of 5 units per product: its orders need more on hand
+    allegro_wh = {"WH1": 10}
+    hose, gloves, bulbs = stock.pick(70, at=wh), stock.pick(80, at=allegro_wh), stock.pick(170, at=allegro_wh)
+    cancelled, allegro_cancelled = stock.pick(100, at=wh), stock.pick(110, at=allegro_wh)
     pos_item = stock.pick(40, at=wh)
     return [
         OrderPlan("WEB", ship("WEB-100231", 0, [(kettle, 1), (skillet, 1)]), "web order to Kraków, 2 lines"),

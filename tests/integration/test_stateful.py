@@ -289,7 +289,9 @@ class StockMachine(RuleBasedStateMachine):
         wanted: dict[str, int] = defaultdict(int)
         for sku, qty in lines:
             wanted[sku] += qty
-        there = {sku: sum(max(0, free[(sku, loc)]) for loc in candidates) for sku in wanted}
+        # a delivery order may take what the channel's availability shows: its buffer is held back
+        kept_back = 0 if pickup else CHANNELS[channel][1]
+        there = {sku: max(0, sum(max(0, free[(sku, loc)]) for loc in candidates) - kept_back) for sku in wanted}
         short = [
             {"sku": sku, "requested": qty, "available": there[sku]} for sku, qty in lines if wanted[sku] > there[sku]
         ]
