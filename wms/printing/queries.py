@@ -15,6 +15,7 @@ from wms.errors import NotFound
 from wms.extensions import db
 from wms.locations.models import Location
 from wms.printing.models import JOB_STATUSES, Printer, PrintJob
+from wms.printing.rules import READY_STATE
 from wms.timeutil import utcnow
 
 #: jobs per page of the print jobs list
@@ -81,6 +82,8 @@ def printer_choices(user: User, prefer_location: str | None = None) -> dict[str,
     [(id, "name · ZPL · state")]}``. The ``prefer_location`` group comes first."""
     groups: dict[str, list[tuple[int, str]]] = {}
     printers = visible_printers(user, active_only=True)
+    # Printers known to be in trouble last, so that the preselected one is one that can print now.
+    printers.sort(key=lambda p: p.last_state not in (None, READY_STATE))
     if prefer_location:
         printers.sort(key=lambda p: p.location.code != prefer_location)  # stable: the rest keeps its order
     for printer in printers:

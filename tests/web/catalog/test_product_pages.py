@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import update
 
 from tests.factories import make_product
 from tests.web.staff import (  # noqa: F401 (fixtures)
@@ -18,6 +19,8 @@ from tests.web.staff import (  # noqa: F401 (fixtures)
     shop_fixture,
     sign_in,
 )
+from wms.extensions import db
+from wms.printing.models import Printer
 
 
 def skus(html: str) -> list[str]:
@@ -105,6 +108,18 @@ def test_print_form_lists_only_printers_of_visible_locations(client, shop):
     options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', html)
     assert [label.split(" · ")[0] for _v, label in options] == ["ST1-pdf"]
     assert 'name="key"' in html and 'name="copies"' in html
+
+
+def test_a_printer_in_trouble_is_not_the_first_choice(client, shop):
+    """WH1-zebra (a label printer) would come first, but it is out of paper: the form offers the one that can
+    print first, and still lists the other with its state."""
+    db.session.execute(update(Printer).where(Printer.name == "WH1-zebra").values(last_state="paper out"))
+    db.session.commit()
+    sign_in(client, "piotr")
+    html = client.get("/products/KT-1").get_data(as_text=True)
+    labels = [label for _v, label in re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', html)]
+    assert [label.split(" · ")[0] for label in labels] == ["WH1-pdf", "WH1-zebra"]
+    assert labels[1].endswith("paper out")
 
 
 def test_print_from_product_page_creates_one_job_and_a_double_submit_none_more(client, shop):
