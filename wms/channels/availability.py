@@ -41,7 +41,7 @@ START: Position = (0, 0)
 
 _CURSOR_RE = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})")
 
-#: the channel's ship-from locations, as ``wms.channels.service.ship_from_location_ids`` decides them: the
+#: the channel's ship-from locations, as ``wms.channels.service.ship_from_locations`` decides them: the
 #: explicit list, else every location that ships
 _SHIP_FROM = """ship_from AS (
     SELECT location_id AS id FROM channel_location WHERE channel_id = {channel}

@@ -128,11 +128,6 @@ def _new_token(session: Session, scope: str, name: str, channel_id: int | None, 
     return token
 
 
-def ship_from_location_ids(session: Session, channel_id: int) -> list[int]:
-    """The ids of the channel's ship-from locations in routing order (see :func:`ship_from_locations`)."""
-    return [loc.id for loc in ship_from_locations(session, channel_id)]
-
-
 def ship_from_locations(session: Session, channel_id: int) -> list[Location]:
     """The channel's ship-from locations in routing order: warehouses by priority, then stores.
 
