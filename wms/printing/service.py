@@ -378,6 +378,29 @@ def printer_timeout(url: str) -> float:
         return DEFAULT_TIMEOUT
 
 
+def has_due_jobs(station_id: int | None = None, now: datetime | None = None) -> bool:
+    """Whether the active printers of ``station_id`` (None: the server's printers) have a job to claim (queued
+    and due, or sending with its lease run out). One read on an autocommit connection: the worker's rounds and the
+    station long poll ask this often, and only claim (a write transaction, the write lock on SQLite) when there is
+    something to claim."""
+    now = now or utcnow()
+    query = (
+        select(PrintJob.id)
+        .join(Printer, Printer.id == PrintJob.printer_id)
+        .where(
+            Printer.station_id.is_(None) if station_id is None else Printer.station_id == station_id,
+            Printer.active.is_(True),
+            or_(
+                and_(PrintJob.status == "queued", PrintJob.next_attempt_at <= now),
+                and_(PrintJob.status == "sending", PrintJob.leased_until < now),
+            ),
+        )
+        .limit(1)
+    )
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return conn.execute(query).first() is not None
+
+
 def claim_jobs(
     printer_ids: Iterable[int] | None = None,
     limit: int = CLAIM_BATCH,

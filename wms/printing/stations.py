@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +24,7 @@ from wms.auth.service import can_see_location, visible_locations
 from wms.catalog.models import Barcode, Product
 from wms.errors import Forbidden, NotFound
 from wms.extensions import db
+from wms.printing import service
 from wms.printing.models import Printer, PrintJob, Station, StationScan
 from wms.timeutil import isoformat, utcnow
 from wms.uow import is_postgres, unit_of_work
@@ -69,28 +70,6 @@ POLL_EVERY = 0.5
 JOBS_PER_ANSWER = 10
 
 
-def has_due_jobs(station_id: int, now: datetime | None = None) -> bool:
-    """Whether the station's active printers have a job to claim (queued and due, or sending with its lease run
-    out). One read on an autocommit connection: the long poll asks this every half second, and only claims (a
-    write transaction) when there is something to claim."""
-    now = now or utcnow()
-    query = (
-        select(PrintJob.id)
-        .join(Printer, Printer.id == PrintJob.printer_id)
-        .where(
-            Printer.station_id == station_id,
-            Printer.active.is_(True),
-            or_(
-                and_(PrintJob.status == "queued", PrintJob.next_attempt_at <= now),
-                and_(PrintJob.status == "sending", PrintJob.leased_until < now),
-            ),
-        )
-        .limit(1)
-    )
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return conn.execute(query).first() is not None
-
-
 def wait_for_jobs(
     station_id: int, wait: float = 0, *, limit: int = JOBS_PER_ANSWER, poll: float = POLL_EVERY
 ) -> list[dict[str, Any]]:
@@ -103,7 +82,7 @@ def wait_for_jobs(
     touch_station(station_id)
     deadline = time.monotonic() + max(0.0, min(float(wait), MAX_WAIT))
     while True:
-        if has_due_jobs(station_id):
+        if service.has_due_jobs(station_id):
             claims = claim_jobs(station_id=station_id, limit=limit)
             jobs = [job for job in map(_job_for_agent, claims) if job is not None]
             if jobs:

@@ -18,7 +18,7 @@ from devices.printers import PrinterError, PrinterNotReady, open_printer
 from wms.errors import InvalidState, NotFound
 from wms.extensions import db
 from wms.printing import rules
-from wms.printing.service import CLAIM_BATCH, JobClaim, claim_jobs, record_outcome, render_job
+from wms.printing.service import CLAIM_BATCH, JobClaim, claim_jobs, has_due_jobs, record_outcome, render_job
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ def print_due(limit: int = CLAIM_BATCH, *, job_ids: Iterable[int] | None = None,
     ``job_ids`` / ``ignore_schedule``: see :func:`wms.printing.service.claim_jobs` (``wms printer test`` prints its
     own job through the same claim, so a running worker never prints it as well).
     """
+    if job_ids is None and not ignore_schedule and not has_due_jobs():
+        return 0  # an idle round costs one read, not a write transaction
     claims = claim_jobs(limit=limit, job_ids=job_ids, ignore_schedule=ignore_schedule)
     if not claims:
         return 0
