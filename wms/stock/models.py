@@ -26,6 +26,9 @@ STOCK_STATUSES = ("sellable", "damaged", "in_transit", "quarantine")
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; BigInteger elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+#: quantities that sums make grow (a bin, a location, the ledger): a line carries at most 1,000,000 units, but
+#: 2,148 such receipts overflow a 32-bit column. SQLite's INTEGER is 64-bit already.
+BigQty = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Lot(db.Model):
@@ -55,7 +58,7 @@ class StockQuant(db.Model):
     #: lot (batch) code; empty string when the product is not tracked by lot
     lot: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="sellable")
-    qty: Mapped[int] = mapped_column(default=0)
+    qty: Mapped[int] = mapped_column(BigQty, default=0)
 
 
 class StockLevel(db.Model):
@@ -73,9 +76,9 @@ class StockLevel(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
     #: units with status sellable in pick and bulk bins
-    on_hand_sellable: Mapped[int] = mapped_column(default=0)
+    on_hand_sellable: Mapped[int] = mapped_column(BigQty, default=0)
     #: units promised to open order lines (sum of open reservations here)
-    reserved: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(BigQty, default=0)
 
 
 class StockMovement(db.Model):
@@ -96,7 +99,7 @@ class StockMovement(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     lot: Mapped[str] = mapped_column(String(64), default="")
-    qty: Mapped[int] = mapped_column()
+    qty: Mapped[int] = mapped_column(BigQty)
     from_bin_id: Mapped[int | None] = mapped_column(ForeignKey("bin.id"))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_bin_id: Mapped[int | None] = mapped_column(ForeignKey("bin.id"))
@@ -143,8 +146,8 @@ class Reservation(db.Model):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
-    qty: Mapped[int] = mapped_column()
-    open_qty: Mapped[int] = mapped_column()
+    qty: Mapped[int] = mapped_column(BigQty)
+    open_qty: Mapped[int] = mapped_column(BigQty)
     #: the units must travel to ``deliver_to_location_id`` (a pickup store) before the order can be handed over
     needs_transfer: Mapped[bool] = mapped_column(default=False)
     deliver_to_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
