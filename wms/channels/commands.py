@@ -14,8 +14,8 @@ from flask.cli import with_appcontext
 @click.option("--poll-interval", default=1.0, show_default=True, type=float, help="Seconds to wait when idle.")
 @with_appcontext
 def worker(once: bool, poll_interval: float) -> None:
-    """Deliver the outbox (webhooks) until stopped; SIGTERM or SIGINT finish the current round, then exit."""
-    from wms.channels.worker import run_worker
+    """Run the after-commit work (webhooks, print jobs) until stopped; SIGTERM or SIGINT end it after the round."""
+    from wms.worker import run_worker
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

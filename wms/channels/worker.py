@@ -18,26 +18,23 @@ from __future__ import annotations
 import json
 import logging
 import math
-import signal
-import threading
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wms.channels.availability import items_for_products, log_end, read_log
 from wms.channels.models import Channel, OutboxEvent, Webhook, WebhookDelivery, WorkerCursor
+from wms.channels.subjects import view_for
 from wms.channels.webhooks import SendResult, backoff_delay, post, sign
 from wms.errors import NotFound
-from wms.extensions import db
-from wms.printing.worker import print_due
+from wms.stages import Stage
 from wms.timeutil import isoformat, utcnow
 from wms.uow import is_postgres, unit_of_work
 
@@ -61,28 +58,6 @@ BACKOFF_BASE = 2.0
 
 
 # --- 1. outbox events -> deliveries ---------------------------------------------------------------------------
-
-
-def _order_data(session: Session, order_id: int) -> dict[str, Any]:
-    from wms.orders.service import get_order, order_view
-
-    return order_view(get_order(order_id))
-
-
-def _return_data(session: Session, return_id: int) -> dict[str, Any]:
-    # Returns are built in their own domain; until it offers get_return/return_view the id is what is sent.
-    try:
-        from wms.returns.service import get_return, return_view  # type: ignore[import-not-found]
-    except ImportError:
-        return {"id": return_id}
-    return return_view(get_return(return_id))
-
-
-#: how the ``data`` of each outbox event is made: the subject as the API shows it
-SUBJECT_VIEWS: dict[str, Callable[[Session, int], dict[str, Any]]] = {
-    "order.updated": _order_data,
-    "return.updated": _return_data,
-}
 
 
 def delivery_body(event_uid: str, event: str, at: datetime, data: Any) -> str:
@@ -164,7 +139,7 @@ class _NotYet(Exception):
 
 
 def _subject_data(session: Session, event: OutboxEvent) -> Any:
-    view = SUBJECT_VIEWS.get(event.event)
+    view = view_for(event.event)
     if view is None:
         return event.payload if event.payload is not None else {"id": event.subject_id}
     try:
@@ -378,54 +353,9 @@ def deliver_due(limit: int = DELIVERY_BATCH, now: datetime | None = None) -> int
 
 # --- the loop ---------------------------------------------------------------------------------------------------
 
-#: the stages in the order a round runs them
-STAGES: list[Callable[[], int]] = [dispatch_events, dispatch_availability, deliver_due, print_due]
-
-
-def run_once() -> int:
-    """One round of every stage; returns how much work was done (0: nothing to do right now)."""
-    return sum(stage() for stage in STAGES)
-
-
-def run_worker(app: Flask, once: bool = False, poll_interval: float = 1.0, stop: threading.Event | None = None) -> None:
-    """Run the stages until stopped: SIGTERM or SIGINT (or ``stop``) let the current round finish, then return.
-
-    ``once``: run rounds until there is nothing left to do right now (deliveries waiting for a retry stay for a
-    later run), then return; errors are raised instead of logged.
-    """
-    stop = stop or threading.Event()
-    previous = _install_signal_handlers(stop)
-    try:
-        while not stop.is_set():
-            with app.app_context():
-                try:
-                    done = run_once()
-                except Exception:
-                    if once:
-                        raise
-                    log.exception("worker round failed; trying again in %s s", poll_interval)
-                    done = 0
-                finally:
-                    db.session.remove()
-            if once and done == 0:
-                return
-            if not done:
-                stop.wait(poll_interval)
-    finally:
-        _restore_signal_handlers(previous)
-
-
-def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}  # signals are delivered to the main thread only
-
-    def handler(signum, _frame):
-        log.info("signal %s: finishing the current round", signum)
-        stop.set()
-
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-
-def _restore_signal_handlers(previous: dict[int, Any]) -> None:
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
+#: this domain's stages of ``wms worker`` (see ``wms.worker``)
+STAGES = [
+    Stage("webhooks.events", dispatch_events, order=10),
+    Stage("webhooks.availability", dispatch_availability, order=20),
+    Stage("webhooks.deliver", deliver_due, order=30),
+]

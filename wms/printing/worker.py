@@ -19,6 +19,7 @@ from wms.errors import InvalidState, NotFound
 from wms.extensions import db
 from wms.printing import rules
 from wms.printing.service import CLAIM_BATCH, JobClaim, claim_jobs, has_due_jobs, record_outcome, render_job
+from wms.stages import Stage
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +106,7 @@ def print_claims(claims: list[JobClaim]) -> None:
             _record(claim, "failed", f"the printer cannot take this label: {exc}")
             continue
         _record(claim, "printed")
+
+
+#: this domain's stage of ``wms worker`` (see ``wms.worker``)
+STAGES = [Stage("print_jobs", print_due, order=40)]

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 
 from tests.factories import add_stock, make_world, order_body
 from tests.integration.channels.helpers import settle
+from wms.channels import subjects
 from wms.channels.availability import availability
 from wms.channels.models import OutboxEvent, WebhookDelivery
 from wms.channels.service import authenticate, create_channel
@@ -26,11 +27,11 @@ from wms.channels.worker import (
     dispatch_availability,
     dispatch_events,
     lease_seconds,
-    run_worker,
 )
 from wms.extensions import db
 from wms.orders.service import cancel_order, place_order
 from wms.timeutil import utcnow
+from wms.worker import run_worker
 
 SECRET = "receiver-secret-1"
 
@@ -116,24 +117,22 @@ def test_only_subscribed_webhooks_of_the_orders_channel_hear_of_it(any_app, rece
 
 
 def test_an_event_whose_data_fails_does_not_hold_up_the_others(any_app, receiver, monkeypatch):
-    import wms.channels.worker as worker_module
-
     _world, channel_id = _setup(receiver)
     bad, _ = place_order(channel_id, order_body("WEB-1"))
     good, _ = place_order(channel_id, order_body("WEB-2"))
-    real = worker_module.SUBJECT_VIEWS["order.updated"]
+    real = subjects._VIEWS["order.updated"]
 
     def flaky(session, order_id):
         if order_id == bad.id:
             raise RuntimeError("view broken")
         return real(session, order_id)
 
-    monkeypatch.setitem(worker_module.SUBJECT_VIEWS, "order.updated", flaky)
+    monkeypatch.setitem(subjects._VIEWS, "order.updated", flaky)
     _run(any_app)  # returns although one event cannot be dispatched
     assert [r.json["data"]["id"] for r in receiver.requests] == [good.id]
     pending = db.session.execute(select(OutboxEvent.subject_id).where(OutboxEvent.dispatched_at.is_(None))).all()
     assert pending == [(bad.id,)]
-    monkeypatch.setitem(worker_module.SUBJECT_VIEWS, "order.updated", real)
+    monkeypatch.setitem(subjects._VIEWS, "order.updated", real)
     db.session.rollback()
     _run(any_app)
     assert [r.json["data"]["id"] for r in receiver.requests] == [good.id, bad.id]
@@ -331,3 +330,10 @@ def test_wms_worker_once_command(app, receiver):
     result = CliRunner().invoke(main, ["worker", "--once"], obj=ScriptInfo(create_app=lambda: app))
     assert result.exit_code == 0, result.output
     assert [r.json["data"]["status"] for r in receiver.requests] == ["reserved"]
+
+
+def test_the_worker_runs_every_domains_stages_in_order():
+    from wms.worker import stages
+
+    names = [stage.name for stage in stages()]
+    assert names == ["webhooks.events", "webhooks.availability", "webhooks.deliver", "print_jobs"]
