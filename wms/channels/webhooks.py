@@ -39,12 +39,38 @@ class UnsafeAddress(ValueError):
     """The URL's host is, or resolves to, an address webhooks must not reach."""
 
 
+#: NAT64 well-known prefix (RFC 6052): the last 32 bits are the IPv4 address the gateway reaches
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+#: NAT64 local-use prefix (RFC 8215): a private network's own translator, never a public receiver
+NAT64_LOCAL_PREFIX = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped (``::ffff:a.b.c.d``), 6to4 (``2002::/16``),
+    Teredo (``2001::/32``: its server and its client) and NAT64 (``64:ff9b::/96``). Empty for other addresses."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    if ip in NAT64_PREFIX:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return []
+
+
 def is_public_address(address: str) -> bool:
     """True when ``address`` may receive webhooks: not loopback, private, link-local, multicast, reserved,
-    unspecified or otherwise not globally routable (an IPv4-mapped IPv6 address is judged as its IPv4)."""
+    unspecified or otherwise not globally routable. An IPv6 address that carries an IPv4 address (IPv4-mapped,
+    6to4, Teredo, NAT64) is judged by every IPv4 address it carries: ``2002:7f00:1::`` reaches 127.0.0.1 through
+    a 6to4 relay, and Python's own view of those prefixes changes between versions."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64_LOCAL_PREFIX:
+            return False
+        carried = embedded_ipv4(ip)
+        if carried:
+            return all(is_public_address(str(v4)) for v4 in carried)
     return not (
         ip.is_loopback
         or ip.is_private
