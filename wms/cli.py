@@ -58,7 +58,7 @@ def check_command() -> None:
 # Commands that belong to a domain live next to it and are registered here, so that each domain's commands can
 # change without touching the others.
 COMMAND_MODULES = (
-    "wms.channels.commands",
+    "wms.worker",
     "wms.auth.commands",
     "wms.catalog.commands",
     "wms.server",

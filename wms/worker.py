@@ -14,7 +14,9 @@ import signal
 import threading
 from typing import Any
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 import wms.orders.webhooks  # noqa: F401  (registers the order.updated view the webhook stage sends)
 from wms.extensions import db
@@ -85,3 +87,17 @@ def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
 def _restore_signal_handlers(previous: dict[int, Any]) -> None:
     for sig, handler in previous.items():
         signal.signal(sig, handler)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now, then exit (for cron and tests).")
+@click.option("--poll-interval", default=1.0, show_default=True, type=float, help="Seconds to wait when idle.")
+@with_appcontext
+def worker(once: bool, poll_interval: float) -> None:
+    """Run the after-commit work (webhooks, print jobs) until stopped; SIGTERM or SIGINT end it after the round."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_worker(current_app._get_current_object(), once=once, poll_interval=poll_interval)
+
+
+COMMANDS = [worker]
