@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, FetchedValue, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.extensions import db
@@ -76,13 +76,17 @@ class OrderEvent(db.Model):
     """Status history of an order."""
 
     __tablename__ = "order_event"
-    __table_args__ = (Index("ix_order_event_order", "order_id"),)
+    __table_args__ = (Index("ix_order_event_order", "order_id"), Index("ix_order_event_txid_id", "txid", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"))
     status: Mapped[str] = mapped_column(String(24))
     actor: Mapped[str | None] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: id of the writing transaction on PostgreSQL (the column's default there, so no writer names it), 0 on
+    #: SQLite: the order list reads events in (txid, id) order below the oldest running transaction
+    #: (``wms.orders.queries``)
+    txid: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
 
 
 class Shipment(db.Model):
