@@ -7,7 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from wms.auth.access import roles_required
-from wms.catalog.service import product_detail, search_products
+from wms.catalog.queries import product_detail, search_products
 from wms.errors import NotFound
 from wms.printing.views import ALL_ROLES, print_form, read_print_form, web_key
 

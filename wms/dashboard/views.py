@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from wms.dashboard.service import home_view
+from wms.dashboard.queries import home_view
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 

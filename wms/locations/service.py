@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wms.errors import NotFound, ValidationError
+from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
-from wms.locations.models import Bin, Location
+from wms.locations.models import SELLABLE_BIN_KINDS, Bin, Location
+from wms.stock.models import StockQuant
 from wms.uow import unit_of_work
 
 
@@ -82,10 +82,6 @@ def upsert_bin(location_code: str, code: str, data: dict[str, Any], actor: str |
 
 
 def _upsert_bin(location_code: str, code: str, data: dict[str, Any]) -> tuple[Bin, bool]:
-    from wms.errors import InvalidState
-    from wms.locations.models import SELLABLE_BIN_KINDS
-    from wms.stock.models import StockQuant
-
     with unit_of_work() as session:
         location = get_location(location_code, session)
         bin_ = session.execute(
@@ -110,63 +106,3 @@ def _upsert_bin(location_code: str, code: str, data: dict[str, Any]) -> tuple[Bi
             bin_.sequence = data["sequence"]
         bin_.location = location
     return bin_, created
-
-
-# --- reads for the staff bins page ------------------------------------------------------------------------------
-# (added for wms/locations/views.py)
-
-
-@dataclass(frozen=True)
-class BinRow:
-    code: str
-    kind: str
-    sequence: int
-    aisle: str
-    #: units on hand in the bin (any product, lot or status)
-    units: int
-    #: distinct products with units in the bin
-    products: int
-
-
-@dataclass(frozen=True)
-class LocationBins:
-    location: Location
-    #: every bin in walk order (sequence, then code)
-    bins: list[BinRow]
-
-    @property
-    def aisles(self) -> list[tuple[str, list[BinRow]]]:
-        """The bins by aisle, aisles in the order the walk first reaches them."""
-        groups: dict[str, list[BinRow]] = {}
-        for row in self.bins:
-            groups.setdefault(row.aisle, []).append(row)
-        return list(groups.items())
-
-
-def location_bins(user, code: str) -> LocationBins:
-    """The bins of location ``code`` in walk order with what they hold, for ``user``.
-
-    Raises NotFound for an unknown location and Forbidden when ``user`` may not see it (a clerk another store, a
-    picker another location). No locks."""
-    from sqlalchemy import func
-
-    from wms.auth.service import can_see_location
-    from wms.errors import Forbidden
-    from wms.locations.rules import aisle_of
-    from wms.stock.models import StockQuant
-
-    session = db.session
-    location = get_location(code, session)
-    if not can_see_location(user, location.id):
-        raise Forbidden(f"you cannot see the bins of {location.code}", {"location": location.code})
-    held = dict(
-        (bin_id, (int(units), int(products)))
-        for bin_id, units, products in session.execute(
-            select(StockQuant.bin_id, func.sum(StockQuant.qty), func.count(func.distinct(StockQuant.product_id)))
-            .where(StockQuant.location_id == location.id, StockQuant.qty > 0)
-            .group_by(StockQuant.bin_id)
-        )
-    )
-    bins = session.execute(select(Bin).where(Bin.location_id == location.id).order_by(Bin.sequence, Bin.code)).scalars()
-    rows = [BinRow(b.code, b.kind, b.sequence, aisle_of(b.code), *held.get(b.id, (0, 0))) for b in bins]
-    return LocationBins(location, rows)

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from wms.auth.access import roles_required
 from wms.auth.service import visible_locations
 from wms.errors import Forbidden, NotFound
-from wms.locations.service import location_bins
+from wms.locations.queries import location_bins
 from wms.printing.views import ALL_ROLES, print_form, read_print_form, web_key
 
 bp = Blueprint("locations", __name__, template_folder="templates")

@@ -62,12 +62,12 @@ def test_search_by_sku_name_and_barcode(client, shop, query, expected):
 
 
 def test_products_are_paginated(client, shop, monkeypatch):
-    from wms.catalog import service
+    from wms.catalog import queries
 
     for n in range(7):
         make_product(f"ZZ-{n}")
     sign_in(client, "boss")
-    monkeypatch.setattr(service, "PRODUCTS_PER_PAGE", 4)
+    monkeypatch.setattr(queries, "PRODUCTS_PER_PAGE", 4)
     first = client.get("/products").get_data(as_text=True)
     assert skus(first) == ["KT-1", "KT-2", "NOCODE", "ZZ-0"] and "page 1 of 3" in first
     third = client.get("/products?page=3").get_data(as_text=True)

@@ -1,0 +1,190 @@
+"""Reads for the staff product pages (``wms/catalog/views.py``): no locks, nothing written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from wms.auth.models import User
+from wms.auth.service import visible_locations
+from wms.catalog.models import Barcode, Product
+from wms.catalog.rules import validate_gtin
+from wms.errors import NotFound
+from wms.extensions import db
+from wms.locations.models import Bin, Location
+from wms.stock.models import StockLevel, StockQuant
+
+#: products per page of the product list
+PRODUCTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class LocationStock:
+    """Sellable stock of one product at one location (from its stock level)."""
+
+    location: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    sku: str
+    name: str
+    barcodes: list[str]
+    #: one entry per visible location that has a stock level for the product, in the order of the locations
+    stock: list[LocationStock]
+
+    @property
+    def on_hand(self) -> int:
+        return sum(s.on_hand for s in self.stock)
+
+    @property
+    def available(self) -> int:
+        return sum(s.available for s in self.stock)
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    query: str
+    items: list[ProductRow]
+    page: int
+    pages: int
+    total: int
+    #: codes of the locations whose stock is shown
+    locations: list[str]
+
+
+@dataclass(frozen=True)
+class BinStock:
+    location: str
+    bin: str
+    bin_kind: str
+    lot: str
+    status: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    product: Product
+    barcodes: list[Barcode]
+    #: sellable stock per visible location (stock levels)
+    stock: list[LocationStock]
+    #: every unit on hand by bin at the visible locations (any status, any bin kind)
+    bins: list[BinStock]
+    #: the visible locations: (code, name)
+    locations: list[tuple[str, str]]
+
+
+def _name_matches(query: str):
+    # ILIKE folds case on PostgreSQL; SQLite's LIKE folds ASCII only, so "łopata" would miss "Łopata": the usual
+    # spellings of the query are tried as well.
+    spellings = {query, query.lower(), query.upper(), query.capitalize(), query.title()}
+    return or_(*(Product.name.icontains(s, autoescape=True) for s in spellings))
+
+
+def search_products(user: User, query: str = "", page: int = 1, per_page: int | None = None) -> ProductPage:
+    """A page of products matching ``query`` (part of the sku or name, or a barcode: part of its digits or any
+    form of its GTIN), by sku, with their sellable stock at the locations ``user`` may see. No locks."""
+    per_page = per_page or PRODUCTS_PER_PAGE
+    query = (query or "").strip()[:100]
+    locations = visible_locations(user)
+    statement = select(Product)
+    if query:
+        conditions = [Product.sku.icontains(query, autoescape=True), _name_matches(query)]
+        if query.isdigit():
+            conditions.append(
+                select(Barcode.id)
+                .where(Barcode.product_id == Product.id, Barcode.code.contains(query, autoescape=True))
+                .exists()
+            )
+            try:
+                gtin = validate_gtin(query)
+            except ValueError:
+                gtin = None
+            if gtin:
+                conditions.append(
+                    select(Barcode.id).where(Barcode.product_id == Product.id, Barcode.gtin == gtin).exists()
+                )
+        statement = statement.where(or_(*conditions))
+    session = db.session
+    total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    products = list(
+        session.execute(
+            statement.options(selectinload(Product.barcodes))
+            .order_by(Product.sku)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).scalars()
+    )
+    levels: dict[tuple[int, int], tuple[int, int]] = {}
+    if products and locations:
+        rows = session.execute(
+            select(
+                StockLevel.product_id, StockLevel.location_id, StockLevel.on_hand_sellable, StockLevel.reserved
+            ).where(
+                StockLevel.product_id.in_([p.id for p in products]),
+                StockLevel.location_id.in_([loc.id for loc in locations]),
+            )
+        )
+        levels = {(pid, lid): (on_hand, reserved) for pid, lid, on_hand, reserved in rows}
+    items = [
+        ProductRow(
+            sku=p.sku,
+            name=p.name,
+            barcodes=[b.code for b in p.barcodes],
+            stock=[LocationStock(loc.code, *levels[(p.id, loc.id)]) for loc in locations if (p.id, loc.id) in levels],
+        )
+        for p in products
+    ]
+    return ProductPage(query, items, page, pages, total, [loc.code for loc in locations])
+
+
+def product_detail(user: User, sku: str) -> ProductDetail:
+    """The product ``sku`` with its barcodes, its sellable stock per location and every unit by bin, at the
+    locations ``user`` may see. Raises NotFound. No locks."""
+    session = db.session
+    product = session.execute(
+        select(Product).options(selectinload(Product.barcodes)).where(Product.sku == sku)
+    ).scalar_one_or_none()
+    if product is None:
+        raise NotFound(f"no product with sku {sku!r}", {"sku": sku})
+    locations = visible_locations(user)
+    ids = [loc.id for loc in locations]
+    order = {loc.id: i for i, loc in enumerate(locations)}
+    levels = session.execute(
+        select(StockLevel.location_id, StockLevel.on_hand_sellable, StockLevel.reserved).where(
+            StockLevel.product_id == product.id, StockLevel.location_id.in_(ids)
+        )
+    ).all()
+    codes = {loc.id: loc.code for loc in locations}
+    stock = [
+        LocationStock(codes[lid], on_hand, reserved)
+        for lid, on_hand, reserved in sorted(levels, key=lambda r: order[r[0]])
+    ]
+    quants = session.execute(
+        select(
+            StockQuant.location_id, Bin.code, Bin.kind, Bin.sequence, StockQuant.lot, StockQuant.status, StockQuant.qty
+        )
+        .join(Bin, Bin.id == StockQuant.bin_id)
+        .join(Location, Location.id == StockQuant.location_id)
+        .where(StockQuant.product_id == product.id, StockQuant.location_id.in_(ids), StockQuant.qty > 0)
+    ).all()
+    quants.sort(key=lambda r: (order[r[0]], r[3], r[1], r[4], r[5]))
+    bins = [BinStock(codes[lid], code, kind, lot, status, qty) for lid, code, kind, _seq, lot, status, qty in quants]
+    return ProductDetail(
+        product=product,
+        barcodes=list(product.barcodes),
+        stock=stock,
+        bins=bins,
+        locations=[(loc.code, loc.name) for loc in locations],
+    )
