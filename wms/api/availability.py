@@ -53,7 +53,8 @@ def get_feed():
     ``GET /availability``. ``?format=csv``: ``text/csv`` with the header ``sku,available,locations,pickup``;
     ``locations`` lists every location holding a stock level as ``CODE:available`` joined by ``;`` (warehouses
     first), ``pickup`` the same for the locations where customers can collect (e.g. ``WH1:10;ST1:2`` and
-    ``ST1:2``). Ordered by product creation.
+    ``ST1:2``). Ordered by product creation. A text cell that would start a spreadsheet formula (``=``, ``+``,
+    ``-``, ``@``, tab, CR) gets a leading ``'`` (``wms.csvcells``).
     """
     fmt = request.args.get("format", "ndjson")
     principal = g.principal

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from wms.csvcells import csv_text_sql
 from wms.errors import ValidationError
 from wms.extensions import db
 
@@ -325,7 +326,9 @@ FROM product p """
 loc AS MATERIALIZED (
     SELECT id, code || ':' AS head, pickup, id IN (SELECT id FROM ship_from) AS ships_from FROM location
 )
-SELECT p.sku, GREATEST(0, COALESCE(a.total, 0) - {buffer}), a.locs, a.pickup_locs
+SELECT """
+    + csv_text_sql("p.sku")
+    + """, GREATEST(0, COALESCE(a.total, 0) - {buffer}), a.locs, a.pickup_locs
 FROM product p """
     + _PG_LEVELS.format(
         aggregates="string_agg(s.head || s.n, ';') AS locs, "
@@ -374,7 +377,7 @@ loc AS MATERIALIZED (
     SELECT id, code || ':' AS head, pickup, id IN (SELECT id FROM ship_from) AS ships_from FROM location
 )
 SELECT CASE WHEN p.sku GLOB '*[,"' || char(10) || char(13) || ']*'
-            THEN '"' || replace(p.sku, '"', '""') || '"' ELSE p.sku END
+            THEN '"' || replace($sku, '"', '""') || '"' ELSE $sku END
        || ',' || """
         + _SQLITE_AVAILABLE
         + """
@@ -383,7 +386,7 @@ SELECT CASE WHEN p.sku GLOB '*[,"' || char(10) || char(13) || ']*'
            group_concat(loc.head || (sl.on_hand_sellable - sl.reserved), ';') FILTER (WHERE loc.pickup), ''
        )"""
         + _SQLITE_FEED_FROM
-    ),
+    ).replace("$sku", csv_text_sql("p.sku")),
 }
 
 
