@@ -8,24 +8,26 @@ can see what each label looks like before a printer is set up.
 from __future__ import annotations
 
 import copy
-import os
-import shutil
-import subprocess
-import tempfile
+import io
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+
+import pypdfium2 as pdfium
 
 import labels
 from wms.catalog.rules import with_check_digit
 from wms.errors import NotFound, WMSError
 
-#: what a preview can be asked for as
-PREVIEW_FORMATS = ("pdf", "png", "zpl")
+#: what a preview can be asked for as, and the Content-Type it is served with
+CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "zpl": "text/plain; charset=utf-8"}
+PREVIEW_FORMATS = tuple(CONTENT_TYPES)
 #: resolution of PNG previews (a 4 in label is 600 px wide)
 PNG_DPI = 150
-#: seconds pdftoppm may take before the preview is given up
-PNG_TIMEOUT = 20.0
+
+# PDFium is not thread-safe: one drawing at a time per process (a label takes milliseconds).
+_pdfium_lock = threading.Lock()
 
 KIND_TITLES = {
     "product": "Product label",
@@ -122,7 +124,7 @@ assert set(SAMPLES) == set(labels.KINDS) == set(KIND_TITLES), "a label kind with
 
 
 class PreviewUnavailable(WMSError):
-    """The PNG preview cannot be drawn on this server (no pdftoppm, or it failed)."""
+    """The PNG preview could not be drawn (PDFium refused the document)."""
 
     code, status = "preview_unavailable", 503
 
@@ -153,8 +155,8 @@ def sample_data(kind: str) -> dict[str, Any]:
 def render_preview(kind: str, data: Mapping[str, Any] | None, fmt: str) -> bytes:
     """The label ``kind`` with ``data`` (None: the sample) as ZPL, PDF or PNG bytes.
 
-    Raises NotFound (unknown kind or format), ValueError (data the label cannot take), PreviewUnavailable (PNG
-    without pdftoppm)."""
+    Raises NotFound (unknown kind or format), ValueError (data the label cannot take), PreviewUnavailable (a PDF
+    that PDFium cannot draw)."""
     check_preview(kind, fmt)
     if data is None:
         return _render_sample(kind, fmt)
@@ -172,37 +174,24 @@ def _render_sample(kind: str, fmt: str) -> bytes:
     return labels.render(kind, SAMPLES[kind], fmt)
 
 
-def pdf_to_png(pdf: bytes, dpi: int = PNG_DPI, timeout: float = PNG_TIMEOUT) -> bytes:
-    """The first page of ``pdf`` as a PNG, drawn by poppler's ``pdftoppm`` in a subprocess with a time limit.
+def pdf_to_png(pdf: bytes, dpi: int = PNG_DPI) -> bytes:
+    """The first page of ``pdf`` as a PNG, drawn in process by PDFium (the pypdfium2 wheel carries it, so previews
+    need nothing installed on the server).
 
-    Raises PreviewUnavailable when pdftoppm is not installed, times out or fails."""
-    program = shutil.which("pdftoppm")
-    if program is None:
-        raise PreviewUnavailable(
-            "PNG previews need pdftoppm, which is not installed on this server (Debian: apt install poppler-utils). "
-            "The PDF preview works without it."
-        )
-    # pdftoppm reads the PDF from stdin but always writes a file (poppler 22 names it "-.png" for "-"): a private
-    # temporary directory per call, so that concurrent previews never meet.
-    with tempfile.TemporaryDirectory(prefix="wms-preview-") as tmp:
-        out = os.path.join(tmp, "page")
+    Raises PreviewUnavailable when PDFium cannot read or draw the document."""
+    with _pdfium_lock:
         try:
-            done = subprocess.run(
-                [program, "-png", "-r", str(dpi), "-singlefile", "-", out],
-                input=pdf,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise PreviewUnavailable(f"pdftoppm took longer than {timeout:g} s to draw the preview") from None
-        except OSError as exc:
-            raise PreviewUnavailable(f"pdftoppm could not run: {exc.strerror or exc}") from None
-        png = b""
-        if os.path.exists(out + ".png"):
-            with open(out + ".png", "rb") as f:
-                png = f.read()
-    if done.returncode != 0 or not png.startswith(b"\x89PNG"):
-        err = done.stderr.decode(errors="replace").strip()[:200] or f"exit status {done.returncode}"
-        raise PreviewUnavailable(f"pdftoppm could not draw the preview: {err}")
-    return png
+            document = pdfium.PdfDocument(pdf)
+        except pdfium.PdfiumError as exc:
+            raise PreviewUnavailable(f"the PDF could not be drawn: {exc}") from None
+        try:
+            if len(document) == 0:
+                raise PreviewUnavailable("the PDF has no page to draw")
+            image = document[0].render(scale=dpi / 72, grayscale=True).to_pil()
+        except pdfium.PdfiumError as exc:
+            raise PreviewUnavailable(f"the PDF could not be drawn: {exc}") from None
+        finally:
+            document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()

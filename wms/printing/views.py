@@ -32,9 +32,6 @@ SEEN_KEY = "print_jobs_seen"
 #: session key: the printer the user printed on last (preselected next time)
 LAST_PRINTER_KEY = "last_printer_id"
 
-PREVIEW_TYPES = {"pdf": "application/pdf", "png": "image/png", "zpl": "text/plain; charset=utf-8"}
-
-
 # --- forms ---------------------------------------------------------------------------------------------------
 
 
@@ -204,7 +201,8 @@ def label_preview(kind: str, fmt: str):
     except (ValueError, WMSError) as exc:
         # Data the label cannot take (a product without a barcode): say so rather than fail.
         return Response(f"this label cannot be drawn: {getattr(exc, 'message', exc)}", 422, mimetype="text/plain")
-    response = Response(body, mimetype=PREVIEW_TYPES[fmt])
+    # content_type, not mimetype: the type already names its charset, which mimetype= would add again.
+    response = Response(body, content_type=previews.CONTENT_TYPES[fmt])
     name = f"{kind}-preview.{fmt}"
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     # Sample previews never change; real products' may (a new name): a short private cache for the labels page.

@@ -101,7 +101,7 @@ NASTY: dict[str, dict[str, Any]] = {
 
 
 def expected_codes(kind: str, data: dict[str, Any]) -> list[str]:
-    """What a scanner must read off the label (zbarimg --raw); GS1-128 reads as its element string."""
+    """What a scanner must read off the label (in its plain mode); GS1-128 reads as its element string."""
     gtin = data.get("gtin", "")
     return sorted(
         {

@@ -1,4 +1,4 @@
-"""ZPL output: structure, escaping, UTF-8, copies, and a drawn preview whose barcodes zbarimg must read."""
+"""ZPL output: structure, escaping, UTF-8, copies, and a drawn preview whose barcodes zxing-cpp must read."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from labels import kinds, zpl
 from labels.layout import box
 from tests.unit.labels import zplview
 from tests.unit.labels.samples import GOOD, NASTY, POLISH, expected_codes, sample
-from tests.unit.labels.tools import needs_tools, scan
+from tests.unit.labels.tools import scan
 
 ZPL_KINDS = [k for k in GOOD if "zpl" in labels.KINDS[k]]
 SIZE = {"bin": 406, "product": 406, "tote": 406, "pickup": 609, "return": 1218, "shipping": 1218}
@@ -159,7 +159,6 @@ def test_drawn_zpl_fields_fit(previews: dict, kind: str, nasty: bool) -> None:
         assert [f.text for f in preview.fields if f.overflow] == []
 
 
-@needs_tools
 @pytest.mark.parametrize("nasty", [False, True], ids=["good", "nasty"])
 @pytest.mark.parametrize("kind", ZPL_KINDS)
 def test_drawn_zpl_barcodes_scan_as_the_data(previews: dict, kind: str, nasty: bool) -> None:

@@ -2,7 +2,7 @@
 
 It reads the ZPL *text* (not our layout objects), so it checks what a printer would get: that no field data
 contains a raw ``^``/``~``, that ``^FH`` escapes decode back to the data, that ``^BC`` mode-N invocation codes
-give the intended Code 128 symbol (zbarimg then reads the drawn bars), and that every field stays inside
+give the intended Code 128 symbol (zxing-cpp then reads the drawn bars), and that every field stays inside
 ``^PW``/``^LL``. Text is drawn with DejaVu Sans Condensed Bold, a little wider than Zebra font 0, so a text
 that fits here fits on the printer.
 """

@@ -3,7 +3,10 @@ their own data, as PDF, PNG or ZPL."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 import labels
 from tests.web.staff import cheap_hashes_fixture, client_fixture, shop_fixture, sign_in  # noqa: F401 (fixtures)
@@ -80,23 +83,35 @@ def test_a_product_without_barcode_says_why(client, shop):
     assert r.status_code == 422 and "no barcode" in r.get_data(as_text=True)
 
 
-def test_png_without_pdftoppm_is_503_with_a_clear_message(client, shop, monkeypatch):
+def test_zpl_preview_names_its_charset_once(client, shop):
     sign_in(client, "boss")
-    monkeypatch.setattr(previews.shutil, "which", lambda name: None)
-    previews._render_sample.cache_clear()
-    try:
-        r = client.get("/labels/tote/preview.png")
-        assert r.status_code == 503 and "pdftoppm" in r.get_data(as_text=True)
-        assert "poppler-utils" in r.get_data(as_text=True)
-        assert client.get("/labels/tote/preview.pdf").status_code == 200  # the PDF needs no pdftoppm
-    finally:
-        previews._render_sample.cache_clear()
+    for url in ("/labels/tote/preview.zpl", "/labels/product/preview.zpl?sku=KT-1"):
+        assert client.get(url).headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert client.get("/labels/tote/preview.png").headers["Content-Type"] == "image/png"
+    assert client.get("/labels/tote/preview.pdf").headers["Content-Type"] == "application/pdf"
 
 
-def test_png_of_a_slow_pdftoppm_is_given_up(monkeypatch):
-    def slow(*args, **kwargs):
-        raise previews.subprocess.TimeoutExpired(args[0], kwargs.get("timeout"))
+def test_png_preview_is_the_label_drawn_at_150_dpi(client, shop):
+    # Drawn in process by PDFium (no system tool): a 4 x 2 in label is 600 x 300 px, with black bars on white.
+    sign_in(client, "boss")
+    with Image.open(io.BytesIO(client.get("/labels/bin/preview.png?location=WH1&bin=A-02").data)) as image:
+        assert image.size == (600, 300)
+        assert image.convert("L").getextrema() == (0, 255)
 
-    monkeypatch.setattr(previews.subprocess, "run", slow)
-    with pytest.raises(previews.PreviewUnavailable, match="longer than"):
-        previews.pdf_to_png(b"%PDF-1.7")
+
+def test_a_pdf_pdfium_cannot_draw_is_503_and_the_pdf_still_works(client, shop, monkeypatch):
+    sign_in(client, "boss")
+    broken = previews.render_preview
+
+    def garbled(kind, data, fmt):
+        return previews.pdf_to_png(b"%PDF-1.7 not really") if fmt == "png" else broken(kind, data, fmt)
+
+    monkeypatch.setattr(previews, "render_preview", garbled)
+    r = client.get("/labels/tote/preview.png")
+    assert r.status_code == 503 and "could not be drawn" in r.get_data(as_text=True)
+    assert client.get("/labels/tote/preview.pdf").status_code == 200
+
+
+def test_an_empty_pdf_is_not_drawn():
+    with pytest.raises(previews.PreviewUnavailable):
+        previews.pdf_to_png(b"")
