@@ -12,7 +12,8 @@ What a scan can be, tried in this order:
    ``$B:<location>:<bin>``     ``$B:WH1:A-01-02``          a bin; the location has no ``:``, the bin may
    ``$L:<location>``           ``$L:ST-KRK``               a location (warehouse or store)
    ``$T:<tote>``               ``$T:TOTE-0042``            a tote
-   ``$O:<order id>``           ``$O:123``                  an order (digits only: the order's id)
+   ``$O:<order>``              ``$O:123``                  an order: its id (digits), or its reference
+                                                           (``$O:WEB-100231``) when the label had no id
    ``$P:<pickup code>``        ``$P:AC3KXT7Q``             a click & collect pickup code (upper-cased)
    ``$R:<rma>``                ``$R:RMA-000017``           a return
    ``$W:<wave>``               ``$W:42``                   a pick wave / pick list
@@ -44,6 +45,20 @@ What a scan can be, tried in this order:
    expiry. Nothing can tell this apart from a real lot, so it is not guessed at. The fix: configure the scanner
    to send a printable substitute for GS and list it in ``separators`` (default: ``\\x1d``, ``|`` and ``~``; both
    are outside the GS1 character set, so they never occur inside GS1 data).
+
+4. **Plain codes**: anything else that looks like a code a person could type or a label could carry, 1-128
+   printable ASCII characters without spaces, at least one letter or digit, no ``://``: a bin code as printed
+   (``A-01-02``), a tote's code (``T-0001``), an order id (``123``) or reference (``WEB-100231``), a carrier's
+   tracking number. What it names depends on where it is scanned, so it comes back as kind ``plain`` and a
+   resolver in the app looks it up (``wms.scanning``). Digits of a GTIN or SSCC length whose check digit is wrong
+   are a plain code too, with :attr:`ScanResult.hint` ``bad_check_digit``: a tracking or order number may be such
+   digits, and a scanner never sends an EAN with a wrong check digit, so only a typo makes one; the resolver gives
+   the check-digit message when the code names nothing. A scanner that says it read an EAN/UPC or GS1 symbol (an
+   AIM prefix) and a string that starts like a GS1 element string (``00`` + 18 digits, ``01``/``02`` + 14) still
+   raise.
+
+A scanner set to send AIM prefixes (``]C0`` Code 128, ``]Q1`` QR, ...) may put one before any of these; it is
+dropped.
 
 Anything else raises :class:`ScanError` with a stable :attr:`ScanError.code` (``empty``, ``unknown_format``,
 ``bad_check_digit``, ``bad_gs1``, ``bad_wms_code``) and a message a picker understands.
@@ -97,6 +112,17 @@ _BARE_PICKUP_RE = re.compile(f"^[{PICKUP_ALPHABET}]{{8}}$")
 _WMS_RE = re.compile(r"^\$([A-Za-z]):(.*)$", re.DOTALL)
 _PRINTABLE_RE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 _MAX_WMS_VALUE = 64
+#: a bin code carries two values: ``<location>:<bin>``
+_MAX_WMS_BIN = 2 * _MAX_WMS_VALUE + 1
+_PLAIN_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+#: longest plain code (an order reference or a tracking number is at most 128 characters in the WMS)
+MAX_PLAIN = 128
+#: how a GS1 element string starts: (00) SSCC, or (01)/(02) GTIN, with all their digits
+_GS1_START_RE = re.compile(r"^(?:00[0-9]{18}|0[12][0-9]{14})")
+#: AIM symbology identifiers whose symbols carry a check digit of their own (EAN/UPC, ITF)
+_CHECKED_AIM_LETTERS = ("E", "I")
+#: sources of a code read without any envelope naming its kind: such a code may also be a plain code
+_BARE_SOURCES = frozenset({"EAN-8", "UPC-E", "UPC-A", "EAN-13", "GTIN-14", "SSCC", "pickup code", "plain"})
 
 MESSAGES = {
     "empty": "Nothing was scanned: scan again.",
@@ -113,6 +139,7 @@ class ScanKind(enum.StrEnum):
     PRODUCT = "product"  # a trade item: bare GTIN, GS1 string or digital link with (01) or (02)
     SSCC = "sscc"  # a logistic unit (pallet, parcel): (00), maybe with contents (02) + count (37)
     GS1 = "gs1"  # GS1 data without an item or SSCC, e.g. a lot/expiry-only symbol
+    PLAIN = "plain"  # a code whose meaning depends on where it is scanned: bin, tote, order, tracking number...
     BIN = "bin"
     LOCATION = "location"
     TOTE = "tote"
@@ -161,6 +188,19 @@ class ScanResult:
     bin: str | None = None
     order_id: int | None = None
     ais: dict[str, str] = field(default_factory=dict)
+    #: plain codes only: the :class:`ScanError` code that applies if the code names nothing (``bad_check_digit``)
+    hint: str | None = None
+
+    def as_plain(self) -> str | None:
+        """The code as typed when nothing in it named its kind (a plain code, a bare GTIN/SSCC, a bare pickup
+        code), so that a resolver may also look it up as a bin, an order id... (``12345670`` is an EAN-8 *and*
+        perhaps an order id); None for WMS codes, GS1 element strings and codes behind an AIM prefix."""
+        if self.kind is ScanKind.PLAIN:
+            return self.value
+        text = self.raw.strip()
+        if self.source in _BARE_SOURCES and not text.startswith("]"):
+            return text
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings, empty fields left out)."""
@@ -190,12 +230,32 @@ def parse_scan(value: str, *, separators: Iterable[str] = DEFAULT_SEPARATORS) ->
     text = value.strip()
     if not text:
         raise ScanError("empty", value)
-    if text[0] == "$":
-        return _parse_wms(text, value)
-    upper = text.upper()
-    if _BARE_PICKUP_RE.match(upper) and not upper.isdigit():
+    aim = text[:3] if _AIM_RE.match(text) else None
+    body = text[3:] if aim else text
+    if body[:1] == "$" and aim not in _GS1_AIM:
+        return _parse_wms(body, value)
+    upper = body.upper()
+    if _BARE_PICKUP_RE.match(upper) and not upper.isdigit() and aim not in _GS1_AIM:
         return ScanResult(ScanKind.PICKUP, value, upper, "pickup code")
-    return _parse_gs1(text, value, seps)
+    try:
+        return _parse_gs1(text, value, seps)
+    except ScanError as exc:
+        plain = _plain(exc, aim, body, value)
+        if plain is None:
+            raise
+        return plain
+
+
+def _plain(error: ScanError, aim: str | None, body: str, raw: str) -> ScanResult | None:
+    """``body`` as a plain code, if ``error`` leaves room for one (see the module docstring), else None."""
+    if aim in _GS1_AIM or (aim and aim[1] in _CHECKED_AIM_LETTERS and error.code == "bad_check_digit"):
+        return None  # the scanner itself says it read a GS1 or EAN/UPC symbol: a broken one stays broken
+    if _GS1_START_RE.match(body) or "://" in body or not _PLAIN_RE.match(body):
+        return None
+    if not any(ch.isalnum() for ch in body):
+        return None
+    hint = "bad_check_digit" if error.code == "bad_check_digit" else None
+    return ScanResult(ScanKind.PLAIN, raw, body, "plain", hint=hint)
 
 
 # --- WMS codes -----------------------------------------------------------------------------------------------
@@ -219,7 +279,8 @@ def _parse_wms(text: str, raw: str) -> ScanResult:
     kind = _WMS_KINDS.get(letter)
     if kind is None:
         raise ScanError("bad_wms_code", raw, f"unknown WMS code type ${letter}")
-    if not _PRINTABLE_RE.match(body) or len(body) > _MAX_WMS_VALUE:
+    longest = _MAX_WMS_BIN if kind is ScanKind.BIN else _MAX_WMS_VALUE
+    if not _PRINTABLE_RE.match(body) or len(body) > longest:
         raise ScanError("bad_wms_code", raw, f"bad value {body!r} for ${letter}")
     if kind is ScanKind.BIN:
         location, sep, bin_code = body.partition(":")
@@ -231,8 +292,8 @@ def _parse_wms(text: str, raw: str) -> ScanResult:
             raise ScanError("bad_wms_code", raw, f"location {body!r} contains ':'")
         return ScanResult(kind, raw, body, "WMS", location=body)
     if kind is ScanKind.ORDER:
-        if not (body.isascii() and body.isdigit()):
-            raise ScanError("bad_wms_code", raw, f"order id {body!r} is not a number")
+        if not body.isdigit():
+            return ScanResult(kind, raw, body, "WMS")  # the order's reference: the resolver looks it up
         order_id = int(body)
         return ScanResult(kind, raw, str(order_id), "WMS", order_id=order_id)
     if kind is ScanKind.PICKUP:
@@ -266,12 +327,13 @@ def encode_tote(tote: str) -> str:
     return f"$T:{_check_value('tote', tote)}"
 
 
-def encode_order(order_id: int | str) -> str:
-    """``$O:<order id>``. Raises ValueError unless the id is a non-negative integer."""
-    text = str(order_id)
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"order id {order_id!r} is not a number")
-    return f"$O:{int(text)}"
+def encode_order(order: int | str) -> str:
+    """``$O:<order id>`` for an id (an int or digits), else ``$O:<reference>`` (the order as its channel knows
+    it). Raises ValueError for values a label cannot carry."""
+    text = str(order)
+    if text.isascii() and text.isdigit():
+        return f"$O:{int(text)}"
+    return f"$O:{_check_value('order', text)}"
 
 
 def encode_pickup(code: str) -> str:

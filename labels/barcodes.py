@@ -118,11 +118,12 @@ def _encode(symbol: Code128) -> tuple[str, str]:
     return pattern, _zpl_from_values(values)
 
 
-def code128(value: str, what: str = "code") -> Linear:
-    """Code 128 of a printable-ASCII ``value``."""
+def code128(value: str, what: str = "code", text: str | None = None) -> Linear:
+    """Code 128 of a printable-ASCII ``value``; ``text`` is the line printed under it for people (default: the
+    value itself; a WMS code such as ``$T:TOTE-1`` shows its plain ``TOTE-1``)."""
     _check_code128_text(value, what)
     pattern, zpl = _encode(Code128(value))
-    return Linear("code128", pattern, value, "^BCN,{h},N,N,N,N", zpl)
+    return Linear("code128", pattern, value if text is None else text, "^BCN,{h},N,N,N,N", zpl)
 
 
 def gs1_128(element_string: str, text: str) -> Linear:

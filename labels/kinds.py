@@ -3,6 +3,12 @@
 ``read(kind, data)`` validates and cleans the data (missing key -> ``ValueError`` naming it; wrong GTIN/SSCC check
 digit -> ``ValueError``; unknown keys ignored) and builds every barcode symbol, so a bad code fails before anything
 is rendered. ``layout(kind, fields)`` places the elements of a thermal label (sizes in the package docstring).
+
+What each barcode carries, so that :func:`devices.scan.parse_scan` knows what it is wherever it is scanned: the
+WMS's own identifiers as WMS codes made by the ``devices.scan.encode_*`` functions (bin ``$B:<location>:<bin>``,
+tote ``$T:``, return ``$R:``, pick list ``$W:``, packing slip ``$O:``), with the plain code printed for people;
+codes that live outside the WMS in their own form (the GTIN as EAN/UPC, the SSCC as GS1-128 (00), the carrier's
+tracking number, and the pickup code, which the customer also reads out or shows as a QR code).
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from devices.scan import encode_bin, encode_order, encode_return, encode_tote, encode_wave
 from labels import fields as f
-from labels.barcodes import code128, gtin_barcode, sscc_barcode
+from labels.barcodes import Linear, code128, gtin_barcode, sscc_barcode
 from labels.layout import MARGIN, Element, Label, Rule, Text, bars, code_with_text, fit_size, qr, stack, text
 
 Fields = dict[str, Any]
@@ -31,9 +38,25 @@ SIZES = {  # (width, height) in dots; 203 dpi = 8 dots/mm
 # --- reading -----------------------------------------------------------------------------------------------------
 
 
+def _wms_code(encode: Callable[..., str], *values: str, what: str, text: str) -> Linear:
+    """Code 128 of a WMS code; the encoder's refusal (a value no label can carry) names the data key."""
+    try:
+        value = encode(*values)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+    return code128(value, what, text)
+
+
 def _read_bin(d: Mapping[str, Any]) -> Fields:
     code = f.text(d, "code")
-    return {"code": code, "location": f.text(d, "location"), "code_bars": code128(code, "code")}
+    location = f.text(d, "location")
+    # "location" is the location's code, maybe followed by its name ("WH1 Stryków"): codes have no spaces.
+    location_code = location.split()[0]
+    return {
+        "code": code,
+        "location": location,
+        "code_bars": _wms_code(encode_bin, location_code, code, what="code", text=code),
+    }
 
 
 def _read_product(d: Mapping[str, Any]) -> Fields:
@@ -70,14 +93,14 @@ def _read_pickup(d: Mapping[str, Any]) -> Fields:
 
 def _read_tote(d: Mapping[str, Any]) -> Fields:
     code = f.text(d, "code")
-    return {"code": code, "code_bars": code128(code, "code")}
+    return {"code": code, "code_bars": _wms_code(encode_tote, code, what="code", text=code)}
 
 
 def _read_return(d: Mapping[str, Any]) -> Fields:
     rma = f.text(d, "rma")
     return {
         "rma": rma,
-        "rma_bars": code128(rma, "rma"),
+        "rma_bars": _wms_code(encode_return, rma, what="rma", text=rma),
         "order": f.text(d, "order"),
         "customer": f.person(d, "customer"),
         "lines": f.lines(d),
@@ -88,7 +111,7 @@ def _read_picklist(d: Mapping[str, Any]) -> Fields:
     wave = f.text(d, "wave")
     return {
         "wave": wave,
-        "wave_bars": code128(wave, "wave"),
+        "wave_bars": _wms_code(encode_wave, wave, what="wave", text=wave),
         "location": f.text(d, "location"),
         "lines": f.lines(d, extra=("bin", "order")),
     }
@@ -96,9 +119,13 @@ def _read_picklist(d: Mapping[str, Any]) -> Fields:
 
 def _read_packing_slip(d: Mapping[str, Any]) -> Fields:
     order = f.text(d, "order")
+    # The barcode names the order by its id when the data has one ("order_id"), else by the reference printed.
+    order_id = f.optional_text(d, "order_id")
+    if order_id and not (order_id.isascii() and order_id.isdigit()):
+        raise ValueError(f"label data: 'order_id' must be the order's id (a number), not {order_id!r}")
     return {
         "order": order,
-        "order_bars": code128(order, "order"),
+        "order_bars": _wms_code(encode_order, order_id or order, what="order", text=order),
         "customer": f.person(d, "customer"),
         "ship_to": f.address(d, "ship_to"),
         "lines": f.lines(d),

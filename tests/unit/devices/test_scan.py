@@ -65,15 +65,25 @@ def test_bare_ean13_is_a_gtin_not_ai_400() -> None:
     assert result.kind is ScanKind.PRODUCT and "400" not in result.ais
 
 
-@pytest.mark.parametrize(
-    "code", ["96385075", "04252615", "042100005265", "5901234123458", "15901234123455", "0105901234123458"]
-)
+@pytest.mark.parametrize("code", ["0105901234123458", "]E05901234123458", "]C10105901234123458"])
 def test_wrong_check_digit(code: str) -> None:
+    # A GS1 element string, or a symbol the scanner says is an EAN: nothing else can it be.
     with pytest.raises(ScanError) as info:
         parse_scan(code)
     assert info.value.code == "bad_check_digit"
     assert info.value.message == "Check digit wrong: scan again or type the number."
     assert "check digit" in info.value.detail.lower()
+
+
+@pytest.mark.parametrize(
+    "code", ["96385075", "04252615", "042100005265", "5901234123458", "15901234123455", "620123456789012345"]
+)
+def test_bare_digits_with_a_wrong_check_digit_are_a_plain_code_with_a_hint(code: str) -> None:
+    # A tracking or order number may be such digits (a shipping label's tracking barcode must scan back); a scanner
+    # never sends an EAN with a wrong check digit, so the hint lets the resolver blame a typo when nothing matches.
+    result = parse_scan(code)
+    assert (result.kind, result.value, result.hint, result.source) == (ScanKind.PLAIN, code, "bad_check_digit", "plain")
+    assert result.gtin is None and result.as_plain() == code
 
 
 @given(st.text(alphabet="0123456789", min_size=12, max_size=12))
@@ -82,7 +92,8 @@ def test_any_ean13_with_its_check_digit_parses(body: str) -> None:
     result = parse_scan(code)
     assert result.gtin14 == code.zfill(14)
     wrong = body + str((int(check_digit(body)) + 1) % 10)
-    assert error_code(wrong) == "bad_check_digit"
+    assert parse_scan(wrong).hint == "bad_check_digit"
+    assert error_code("]E0" + wrong) == "bad_check_digit"
 
 
 # --- GS1 element strings ----------------------------------------------------------------------------------
@@ -144,8 +155,8 @@ def test_sscc_bare_and_with_contents() -> None:
     pallet = parse_scan("]C1003761303211091034200205901234123457" + "3712")
     assert pallet.kind is ScanKind.SSCC
     assert (pallet.gtin14, pallet.quantity) == ("05901234123457", 12)
-    assert error_code("376130321109103421") == "bad_check_digit"
-    assert error_code("00376130321109103421") == "bad_check_digit"
+    assert parse_scan("376130321109103421").hint == "bad_check_digit"  # perhaps a carrier's tracking number
+    assert error_code("00376130321109103421") == "bad_check_digit"  # (00): an SSCC, nothing else
 
 
 def test_gs1_datamatrix_and_qr() -> None:
@@ -175,8 +186,10 @@ def test_malformed_gs1(code: str) -> None:
 
 def test_random_digits_are_not_gs1() -> None:
     # "96..." / "12..." would be valid AIs; without an AIM prefix a GS1 string must carry (00), (01) or (02).
-    assert error_code("12345") == "unknown_format"
-    assert error_code("9612345678") == "unknown_format"
+    # Such digits are a plain code: an order id, a tracking number.
+    for code in ("12345", "9612345678"):
+        result = parse_scan(code)
+        assert (result.kind, result.value, result.ais, result.hint) == (ScanKind.PLAIN, code, {}, None)
 
 
 # --- digital link -------------------------------------------------------------------------------------------
@@ -203,6 +216,8 @@ def test_wms_codes() -> None:
     assert parse_scan("$T:TOTE-0042").kind is ScanKind.TOTE
     order = parse_scan("$O:0123")
     assert (order.kind, order.order_id, order.value) == (ScanKind.ORDER, 123, "123")
+    reference = parse_scan("$O:WEB-100231")
+    assert (reference.kind, reference.order_id, reference.value) == (ScanKind.ORDER, None, "WEB-100231")
     pickup = parse_scan("$p:ac3kxt7q")
     assert (pickup.kind, pickup.value) == (ScanKind.PICKUP, "AC3KXT7Q")
     assert parse_scan("$R:RMA-000017").value == "RMA-000017"
@@ -214,7 +229,9 @@ def test_bin_may_contain_colons_location_may_not() -> None:
     assert error_code("$L:WH:1") == "bad_wms_code"
 
 
-@pytest.mark.parametrize("code", ["$X:1", "$B:WH1", "$B::A1", "$O:abc", "$P:ABCB", "$T:", "$T: x", "$Bad", "$"])
+@pytest.mark.parametrize(
+    "code", ["$X:1", "$B:WH1", "$B::A1", "$O:", "$O: 1", "$P:ABCB", "$T:", "$T: x", "$Bad", "$", "]C0$T:"]
+)
 def test_malformed_wms_codes(code: str) -> None:
     with pytest.raises(ScanError) as info:
         parse_scan(code)
@@ -225,9 +242,10 @@ def test_malformed_wms_codes(code: str) -> None:
 def test_bare_pickup_code() -> None:
     result = parse_scan("ac3kxt7q")
     assert (result.kind, result.value, result.source) == (ScanKind.PICKUP, "AC3KXT7Q", "pickup code")
-    # only the 8-character form the WMS issues, and never all digits (that would be a GTIN-8)
-    assert error_code("AC3KXT7") == "unknown_format"
-    assert error_code("HELLOABC") == "unknown_format"  # O and B are not in the alphabet
+    # only the 8-character form the WMS issues, and never all digits (that would be a GTIN-8); other codes are
+    # plain codes a resolver may still find as a pickup code
+    assert parse_scan("AC3KXT7").kind is ScanKind.PLAIN
+    assert parse_scan("HELLOABC").kind is ScanKind.PLAIN  # O and B are not in the alphabet
     assert parse_scan("96385074").kind is ScanKind.PRODUCT
 
 
@@ -236,6 +254,7 @@ def test_encoders_round_trip() -> None:
     assert parse_scan(encode_location("WH1")).location == "WH1"
     assert parse_scan(encode_tote("TOTE-1")).value == "TOTE-1"
     assert parse_scan(encode_order(7)).order_id == 7
+    assert parse_scan(encode_order("WEB-7")).value == "WEB-7"
     assert parse_scan(encode_pickup("ac3kxt7q")).value == "AC3KXT7Q"
     assert parse_scan(encode_return("RMA-1")).value == "RMA-1"
     assert parse_scan(encode_wave(3)).value == "3"
@@ -248,7 +267,7 @@ def test_encoders_round_trip() -> None:
         lambda: encode_bin("WH1", ""),
         lambda: encode_tote(" T1"),
         lambda: encode_tote("T\x1d1"),
-        lambda: encode_order("12a"),
+        lambda: encode_order(" 12a"),
         lambda: encode_pickup("OOOO0000"),
         lambda: encode_return("x" * 65),
     ],
@@ -267,6 +286,68 @@ def test_bin_codes_round_trip(location: str, bin_code: str) -> None:
     assert (result.location, result.bin) == (location, bin_code)
 
 
+def test_the_longest_location_and_bin_codes_round_trip() -> None:
+    result = parse_scan(encode_bin("L" * 64, "B" * 64))
+    assert (result.location, result.bin) == ("L" * 64, "B" * 64)
+
+
+@pytest.mark.parametrize("aim", ["]C0", "]Q1", "]A0"])
+def test_aim_prefix_before_a_wms_code_or_a_plain_code(aim: str) -> None:
+    assert parse_scan(aim + "$B:WH1:A-01").bin == "A-01"
+    plain = parse_scan(aim + "A-01")
+    assert (plain.kind, plain.value, plain.as_plain()) == (ScanKind.PLAIN, "A-01", "A-01")
+
+
+# --- plain codes --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "A-01",
+        "A-01-02",
+        "T-0001",
+        "TOTE-0042",
+        "12",
+        "123",
+        "WEB-100231",
+        "#1001",
+        "1Z999AA10123456784",
+        "01-02",
+        "00-A",
+        "a" * 128,
+        "PU-02",
+        "RMA/2024/17",
+    ],
+)
+def test_plain_codes(code: str) -> None:
+    result = parse_scan(f" {code}\r\n")
+    assert (result.kind, result.value, result.source, result.hint) == (ScanKind.PLAIN, code, "plain", None)
+    assert result.to_dict() == {"kind": "plain", "raw": f" {code}\r\n", "value": code, "source": "plain"}
+
+
+@pytest.mark.parametrize(
+    "code", ["!!!", "a" * 129, "A 01", "ÄÖÜ", "A-01\x1dB", "https://example.com/A-01", "-", "$", "café"]
+)
+def test_what_is_not_a_plain_code(code: str) -> None:
+    with pytest.raises(ScanError):
+        parse_scan(code)
+
+
+def test_a_code_that_starts_like_gs1_is_not_plain() -> None:
+    # (01) + 14 digits, (00) + 18 digits: a GS1 element string that is broken, not a bin or order code
+    assert error_code("0105901234123457x") == "bad_gs1"
+    assert error_code("]C1A-01") == "bad_gs1"
+
+
+def test_as_plain_is_none_for_codes_that_say_what_they_are() -> None:
+    assert parse_scan("$B:WH1:A-01").as_plain() is None
+    assert parse_scan("]C10105901234123457").as_plain() is None
+    assert parse_scan("]E05901234123457").as_plain() is None
+    assert parse_scan("12345670").as_plain() == "12345670"  # an EAN-8, or perhaps an order id
+    assert parse_scan("ac3kxt7q").as_plain() == "ac3kxt7q"
+
+
 # --- errors -------------------------------------------------------------------------------------------------
 
 
@@ -278,7 +359,7 @@ def test_empty_input(value: str) -> None:
     assert info.value.message == "Nothing was scanned: scan again."
 
 
-@pytest.mark.parametrize("value", ["hello", "ABC-123", "12", "!!!", "ÄÖÜ", "]C0HELLO"])
+@pytest.mark.parametrize("value", ["!!!", "ÄÖÜ", "]C0!!!", "hello world", "https://example.com/product/12"])
 def test_garbage_is_unknown(value: str) -> None:
     with pytest.raises(ScanError) as info:
         parse_scan(value)

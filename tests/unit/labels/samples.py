@@ -103,16 +103,18 @@ NASTY: dict[str, dict[str, Any]] = {
 def expected_codes(kind: str, data: dict[str, Any]) -> list[str]:
     """What a scanner must read off the label (in its plain mode); GS1-128 reads as its element string."""
     gtin = data.get("gtin", "")
+    location_code = (data.get("location") or "?").split()[0]
     return sorted(
         {
-            "bin": [data.get("code", "")],
-            "tote": [data.get("code", "")],
+            # The WMS's own codes carry their kind (devices.scan); the plain code is the text under the bars.
+            "bin": [f"$B:{location_code}:{data.get('code', '')}"],
+            "tote": ["$T:" + data.get("code", "")],
             "product": [gtin[1:] if len(gtin) == 14 and gtin[0] == "0" else ("01" + gtin if len(gtin) == 14 else gtin)],
             "pickup": [data.get("pickup_code", "")] * 2,  # QR and Code 128
-            "return": [data.get("rma", "")],
+            "return": ["$R:" + data.get("rma", "")],
             "shipping": ["00" + data.get("sscc", ""), data.get("tracking", "")],
-            "picklist": [data.get("wave", "")],
-            "packing_slip": [data.get("order", "")],
+            "picklist": ["$W:" + data.get("wave", "")],
+            "packing_slip": ["$O:" + str(data.get("order_id") or data.get("order", ""))],
         }[kind]
     )
 

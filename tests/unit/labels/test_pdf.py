@@ -140,7 +140,7 @@ def test_render_many_is_one_document_with_a_page_per_label_copy(tmp_path: Path) 
     out = tmp_path / "bins.pdf"
     out.write_bytes(labels.render_many("bin", items, "pdf"))
     pngs = to_images(out)
-    assert [scan(p) for p in pngs] == [["A-01-00"], ["A-01-01"], ["A-01-01"], ["A-01-02"]]
+    assert [scan(p) for p in pngs] == [["$B:WH1:A-01-00"], ["$B:WH1:A-01-01"], ["$B:WH1:A-01-01"], ["$B:WH1:A-01-02"]]
 
 
 def test_render_many_documents_restart_page_numbers(tmp_path: Path) -> None:

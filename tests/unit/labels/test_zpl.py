@@ -113,7 +113,7 @@ def test_copies_become_pq() -> None:
 def test_render_many_zpl_is_one_format_per_label() -> None:
     out = labels.render_many("tote", [{"code": f"T-{i}"} for i in range(5)], "zpl").decode()
     assert out.count("^XA") == 5 and out.count("^XZ") == 5
-    assert all(f"^FD>:T-{i}^FS" in out for i in range(5))
+    assert all(f"^FD>:$T:T-{i}^FS" in out for i in range(5))
 
 
 def test_long_text_is_wrapped_in_field_blocks_and_cut() -> None:
