@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from wms import params, security
 from wms.config import load_config
 from wms.extensions import csrf, db, login_manager, migrate
 
@@ -32,6 +33,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     with app.app_context():
         _tune_engine(db.engine)
+    params.init_app(app)  # the id converters must be in place before any blueprint adds its rules
+    security.init_app(app)
 
     from wms import models  # noqa: F401  (complete metadata before anything maps)
     from wms.api import bp as api_bp
@@ -76,7 +79,7 @@ def _normalise_url(url: str) -> str:
 def _engine_options(url: str, settings: dict[str, Any]) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT"], "check_same_thread": False}}
-    return {"pool_size": settings["DB_POOL_SIZE"], "max_overflow": 20, "pool_pre_ping": False}
+    return {"pool_size": settings["DB_POOL_SIZE"], "max_overflow": 20, "pool_pre_ping": True}
 
 
 def _tune_engine(engine: Engine) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, flash, jsonify, redirect, request
+from flask import Flask, Response, flash, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -97,13 +97,20 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _challenge(response: Response, status: int) -> tuple[Response, int]:
+    # RFC 9110: a 401 names the scheme that would have worked (RFC 6750's Bearer; the API takes nothing else).
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="wms"'
+    return response, status
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to JSON (API) or a flashed message (pages)."""
 
     @app.errorhandler(WMSError)
     def handle_wms_error(error: WMSError):
         if _wants_json():
-            return jsonify(error.to_dict()), error.status
+            return _challenge(jsonify(error.to_dict()), error.status)
         flash(error.message, "error")
         return redirect(request.referrer or "/"), 303
 
@@ -117,7 +124,7 @@ def register_error_handlers(app: Flask) -> None:
         if status == 413:
             message = f"request body is larger than {app.config['MAX_BODY']} bytes"
         body = {"error": {"code": code, "message": message, "details": None}}
-        return jsonify(body), status
+        return _challenge(jsonify(body), status)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

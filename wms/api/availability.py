@@ -8,6 +8,7 @@ from wms.api import bp, parse_body, require
 from wms.api.schemas import AvailabilityQueryIn
 from wms.channels.availability import availability, changes, feed
 from wms.errors import ValidationError
+from wms.params import query_int
 
 
 @bp.get("/availability")
@@ -37,11 +38,9 @@ def query_availability():
 @require("channel")
 def get_changes():
     """``?after=<cursor>&limit=<1..1000, default 100>``: ``{"changes": [...], "next": "<cursor>"}``."""
-    raw_limit = request.args.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-        raise ValidationError.one("limit", "must be a whole number from 1 to 1000")
+    limit = query_int("limit", minimum=1, maximum=1000, default=100)
     principal = g.principal
-    return changes(principal.channel_id, principal.channel_buffer, request.args.get("after"), int(raw_limit))
+    return changes(principal.channel_id, principal.channel_buffer, request.args.get("after"), limit)
 
 
 @bp.get("/availability/feed")

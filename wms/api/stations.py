@@ -6,11 +6,11 @@ seconds (at most 25) until a job is due, so an agent gets a label about half a s
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 
 from wms.api import bp, parse_body, require
 from wms.api.schemas import JobOutcomeIn, StationScansIn
-from wms.errors import ValidationError
+from wms.params import query_int
 from wms.printing.service import job_view
 from wms.printing.stations import MAX_WAIT, record_scans, report_job, wait_for_jobs
 
@@ -18,13 +18,11 @@ from wms.printing.stations import MAX_WAIT, record_scans, report_job, wait_for_j
 @bp.get("/stations/<code>/jobs")
 @require("station")
 def get_station_jobs(code: str):
-    raw = request.args.get("wait", "0").strip()
-    if not raw.isdigit() or not 0 <= int(raw) <= MAX_WAIT:
-        raise ValidationError.one("wait", f"must be a whole number of seconds from 0 to {MAX_WAIT}")
-    return {"jobs": wait_for_jobs(g.principal.station_id, int(raw))}
+    wait = query_int("wait", minimum=0, maximum=MAX_WAIT, default=0)
+    return {"jobs": wait_for_jobs(g.principal.station_id, wait)}
 
 
-@bp.post("/stations/<code>/jobs/<int:job_id>")
+@bp.post("/stations/<code>/jobs/<bigint:job_id>")
 @require("station")
 def post_station_job_outcome(code: str, job_id: int):
     body = parse_body(JobOutcomeIn)

@@ -7,7 +7,7 @@ from flask import current_app, g, request
 from wms.api import bp, parse_body, require
 from wms.api.schemas import WebhookIn
 from wms.channels.webhooks import list_webhooks, register_webhook, remove_webhook, webhook_view
-from wms.errors import ValidationError
+from wms.params import MAX_ID, query_int
 
 
 @bp.put("/webhooks")
@@ -36,10 +36,8 @@ def get_webhooks():
 @require("channel")
 def delete_webhook():
     """``?url=<registered url>`` or ``?id=<id>``: stop the webhook and drop its pending deliveries (204)."""
-    raw_id = request.args.get("id")
-    if raw_id is not None and not raw_id.isdigit():
-        raise ValidationError.one("id", "must be a webhook id")
-    remove_webhook(g.principal.channel_id, webhook_id=int(raw_id) if raw_id else None, url=request.args.get("url"))
+    webhook_id = query_int("id", minimum=1, maximum=MAX_ID)
+    remove_webhook(g.principal.channel_id, webhook_id=webhook_id, url=request.args.get("url"))
     return "", 204
 
 

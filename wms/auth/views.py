@@ -18,20 +18,6 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 #: one message for an unknown user, a wrong password and an inactive user: it must not tell them apart
 WRONG_LOGIN = "Wrong username or password."
 
-#: headers for every page (not the JSON API)
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
-#: the sign-in and home pages load nothing from elsewhere and run no script; other page families (handheld)
-#: may need scripts and set their own policy
-STRICT_CSP = (
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-STRICT_CSP_BLUEPRINTS = {"auth", "dashboard"}
-
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
@@ -77,17 +63,6 @@ def _sign_in_first():
 def csrf_failed(error: CSRFError):
     # Usually an old page (session expired, server restarted with a new key) rather than an attack: say what to do.
     return render_template("auth/form_expired.html", reason=error.description), 400
-
-
-@bp.after_app_request
-def _security_headers(response):
-    if request.path.startswith("/api/"):
-        return response
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.blueprint in STRICT_CSP_BLUEPRINTS:
-        response.headers.setdefault("Content-Security-Policy", STRICT_CSP)
-    return response
 
 
 def _fresh_session() -> None:

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from wms.auth.access import roles_required
 from wms.catalog.queries import product_detail, search_products
 from wms.errors import NotFound
+from wms.params import MAX_PAGE, page_int
 from wms.printing.views import ALL_ROLES, print_form, read_print_form, web_key
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
@@ -21,8 +22,8 @@ def _me():
 @bp.get("/products")
 @roles_required(*ALL_ROLES)
 def products():
-    page = request.args.get("page", "1")
-    view = search_products(_me(), request.args.get("q", ""), page=int(page) if page.isdigit() else 1)
+    page = page_int("page", minimum=1, maximum=MAX_PAGE, default=1)
+    view = search_products(_me(), request.args.get("q", ""), page=page)
     return render_template("catalog/products.html", view=view)
 
 

@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from wms.auth.access import roles_required
 from wms.errors import Forbidden, NotFound
+from wms.params import MAX_BIG_ID, InvalidParameter, parse_int
 from wms.printing.stations import last_scan_id, scans_after, station_list, station_page, visible_station
 
 bp = Blueprint("stations", __name__, template_folder="templates")
@@ -82,9 +83,14 @@ def events(code: str):
 
 
 def _after_id(*candidates: str | None) -> int | None:
+    # The browser sends Last-Event-ID back as it got it; a value that is not a scan id counts as none given.
     for value in candidates:
-        if value is not None and value.strip().isdigit():
-            return min(int(value.strip()), 2**63 - 1)
+        try:
+            after = parse_int(value, "after", maximum=MAX_BIG_ID)
+        except InvalidParameter:
+            continue
+        if after is not None:
+            return after
     return None
 
 

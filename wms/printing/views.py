@@ -17,10 +17,12 @@ from wtforms import HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from wms.auth.access import MANAGERS, roles_required
-from wms.auth.views import STRICT_CSP
+from wms.auth.rules import safe_next
 from wms.errors import NotFound, WMSError
+from wms.params import MAX_BIG_ID, MAX_ID, MAX_PAGE, page_int, session_int
 from wms.printing import previews, queries
 from wms.printing.models import JOB_STATUSES, PrintJob
+from wms.security import STRICT_CSP
 
 bp = Blueprint("printing", __name__, template_folder="templates")
 
@@ -97,8 +99,7 @@ def me():
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next")) or default
 
 
 # --- template helpers ------------------------------------------------------------------------------------------
@@ -157,7 +158,7 @@ def _printing_context() -> dict[str, Any]:
     if not current_user.is_authenticated or request.blueprint == "api":
         return helpers
     # The person who asked must hear that their labels did not print, on whatever page they are on.
-    jobs, count = queries.jobs_needing_attention(me(), after_id=int(session.get(SEEN_KEY, 0) or 0))
+    jobs, count = queries.jobs_needing_attention(me(), after_id=session_int(session, SEEN_KEY))
     helpers["print_trouble"] = {"jobs": jobs, "count": count, "form": ActionForm()} if count else None
     return helpers
 
@@ -239,9 +240,8 @@ def printer_test(printer_id: int):
 # --- print jobs ----------------------------------------------------------------------------------------------
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+def _int_arg(name: str, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
+    return page_int(name, minimum=minimum, maximum=maximum)
 
 
 @bp.get("/print-jobs")
@@ -254,11 +254,11 @@ def jobs():
         location=(request.args.get("location") or "").strip() or None,
         mine=request.args.get("mine") == "1",
     )
-    view = queries.jobs_page(me(), filters, page=_int_arg("page") or 1)
+    view = queries.jobs_page(me(), filters, page=_int_arg("page", 1, MAX_PAGE) or 1)
     return render_template("printing/jobs.html", view=view, statuses=JOB_STATUSES, form=ActionForm())
 
 
-@bp.get("/print-jobs/<int:job_id>")
+@bp.get("/print-jobs/<bigint:job_id>")
 @roles_required(*ALL_ROLES)
 def job(job_id: int):
     try:
@@ -268,7 +268,7 @@ def job(job_id: int):
     return render_template("printing/job.html", view=view, form=ActionForm())
 
 
-@bp.post("/print-jobs/<int:job_id>/reprint")
+@bp.post("/print-jobs/<bigint:job_id>/reprint")
 @roles_required(*ALL_ROLES)
 def reprint(job_id: int):
     from wms.printing import service
@@ -284,7 +284,7 @@ def reprint(job_id: int):
     return redirect(url_for("printing.job", job_id=new.id), 303)
 
 
-@bp.post("/print-jobs/<int:job_id>/cancel")
+@bp.post("/print-jobs/<bigint:job_id>/cancel")
 @roles_required(*ALL_ROLES)
 def cancel(job_id: int):
     from wms.printing import service
@@ -306,7 +306,7 @@ def dismiss():
     """Hide the "did not print" banner for the jobs it showed (a newer failure shows it again)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    upto = request.form.get("upto", "")
-    if upto.isdigit():
-        session[SEEN_KEY] = max(int(upto), int(session.get(SEEN_KEY, 0) or 0))
+    upto = page_int("upto", maximum=MAX_BIG_ID, source=request.form)
+    if upto is not None:
+        session[SEEN_KEY] = max(upto, session_int(session, SEEN_KEY))
     return redirect(_safe_next(url_for("printing.jobs")), 303)
