@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from wms import params, security
+from wms import localtime
 from wms.config import load_config
 from wms.extensions import csrf, db, login_manager, migrate
 
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     register_error_handlers(app)
+    localtime.init_app(app)
 
     @app.get("/healthz")
     def healthz():

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_RETRY_BASE": 1.0,  # first retry after this many seconds, doubling up to PRINT_RETRY_MAX
     "PRINT_LEASE_MARGIN": 5.0,  # seconds a claimed job is held beyond the time its printer may take
     "PRINT_THREADS": 8,  # printers talked to at once by one print round
+    "TIMEZONE": "Europe/Warsaw",  # IANA zone of times on pages for locations without a zone of their own
 }
 
 #: keys whose environment value is parsed as a boolean / integer / float

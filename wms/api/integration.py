@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 
 from wms.api import bp, check_path, parse_body, require
 from wms.api.schemas import AdjustmentIn, BinIn, LocationIn, MoveIn, ProductIn, ReceiptIn
@@ -29,6 +29,8 @@ def location_view(location: Location) -> dict:
         "pickup": location.pickup,
         "pickup_hold_days": location.pickup_hold_days,
         "priority": location.priority,
+        # The zone in force: its own, else the setting it follows.
+        "timezone": location.timezone or current_app.config["TIMEZONE"],
         "updated_at": isoformat(location.updated_at),
     }
 

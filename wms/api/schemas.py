@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from wms.catalog.rules import validate_gtin
+from wms.timeutil import ZONE_NAME_MAX, time_zone
 
 
 class Schema(BaseModel):
@@ -42,6 +43,14 @@ Qty = Annotated[int, Field(ge=1, le=1_000_000)]
 Gtin = Annotated[str, AfterValidator(_gtin)]
 
 
+def _known_zone(name: str) -> str:
+    time_zone(name)  # ValueError: "... is not an IANA time zone name such as Europe/Warsaw"
+    return name
+
+
+ZoneName = Annotated[str, Field(min_length=1, max_length=ZONE_NAME_MAX), AfterValidator(_known_zone)]
+
+
 class LocationIn(Schema):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     kind: Literal["warehouse", "store"]
@@ -50,6 +59,11 @@ class LocationIn(Schema):
     pickup_hold_days: Annotated[int, Field(ge=0, le=365)] = 7
     #: routing order among locations of the same kind: lower first
     priority: Annotated[int, Field(ge=0, le=10_000)] = 100
+    timezone: ZoneName | None = Field(
+        None,
+        description="IANA time zone the location's times are shown in on pages (Europe/Warsaw); absent or null: "
+        "unchanged (a new location follows the server's WMS_TIMEZONE). The API's times stay UTC.",
+    )
 
     @field_validator("pickup")
     @classmethod

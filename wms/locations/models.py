@@ -30,6 +30,8 @@ class Location(db.Model):
     pickup_hold_days: Mapped[int] = mapped_column(default=7)
     #: routing order among locations of the same kind: lower ships first
     priority: Mapped[int] = mapped_column(default=100)
+    #: IANA time zone its times are shown in on pages (``Europe/Warsaw``); None: the WMS_TIMEZONE setting
+    timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -12,6 +12,7 @@ from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
 from wms.locations.models import SELLABLE_BIN_KINDS, Bin, Location
 from wms.stock.models import StockQuant
+from wms.timeutil import time_zone
 from wms.uow import unit_of_work
 
 
@@ -40,7 +41,8 @@ def find_bin(session: Session, location_id: int, code: str, share_lock: bool = F
 def upsert_location(code: str, data: dict[str, Any], actor: str | None = None) -> tuple[Location, bool]:
     """Create or update the location ``code``. Returns (location, created). Locks the location row.
 
-    Raises ValidationError (no kind for a new location, pickup at a warehouse)."""
+    Raises ValidationError (no kind for a new location, pickup at a warehouse, a time zone that is not an IANA
+    name). ``timezone`` absent or None leaves the zone as it is (a new location follows WMS_TIMEZONE)."""
     try:
         return _upsert_location(code, data)
     except IntegrityError:
@@ -56,7 +58,7 @@ def _upsert_location(code: str, data: dict[str, Any]) -> tuple[Location, bool]:
         if created:
             location = Location(code=code)
             session.add(location)
-        for field in ("name", "kind", "ships", "pickup", "pickup_hold_days", "priority"):
+        for field in ("name", "kind", "ships", "pickup", "pickup_hold_days", "priority", "timezone"):
             if field in data and data[field] is not None:
                 setattr(location, field, data[field])
         if location.name is None:
@@ -65,6 +67,11 @@ def _upsert_location(code: str, data: dict[str, Any]) -> tuple[Location, bool]:
             raise ValidationError.one("kind", "is required for a new location")
         if location.pickup and location.kind != "store":
             raise ValidationError.one("pickup", "only a store can be a pickup location")
+        if location.timezone is not None:
+            try:
+                time_zone(location.timezone)
+            except ValueError as exc:
+                raise ValidationError.one("timezone", str(exc)) from None
     return location, created
 
 

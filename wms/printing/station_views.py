@@ -121,14 +121,6 @@ def _stream(code: str, after: int, duration: float, poll: float, keepalive: floa
         time.sleep(min(poll, max(0.0, deadline - now)))
 
 
-@bp.app_template_filter("utc_text")
-def utc_text(value: str | None) -> str:
-    """An ISO 8601 UTC time as ``2025-05-14 09:31:02 UTC``."""
-    if not value:
-        return "—"
-    return value[:19].replace("T", " ") + " UTC"
-
-
 @bp.context_processor
 def _nonce() -> dict[str, str]:
     # The station page's one inline script and style block run by this nonce; nothing else inline does.

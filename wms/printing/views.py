@@ -138,14 +138,6 @@ def job_problem(job: PrintJob) -> str:
     return job.last_error or ""
 
 
-@bp.app_template_filter("when")
-def when(value, utc: bool = True) -> str:
-    """A UTC time as ``2025-05-14 09:31 UTC`` (``utc=False``: without the zone, for columns headed "UTC")."""
-    if value is None:
-        return "—"
-    return value.strftime("%Y-%m-%d %H:%M") + (" UTC" if utc else "")
-
-
 @bp.app_context_processor
 def _printing_context() -> dict[str, Any]:
     helpers = {

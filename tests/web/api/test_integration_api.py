@@ -38,6 +38,7 @@ def test_put_location_creates_then_updates(api):
         "pickup": True,
         "pickup_hold_days": 3,
         "priority": 100,
+        "timezone": "Europe/Warsaw",
         "updated_at": None,
     }
     assert r.json["updated_at"].endswith("Z")

@@ -71,7 +71,7 @@ def test_printers_by_location_with_a_readable_state(client, shop):
     assert '<span class="badge badge-ok">ready</span>' in html
     assert '<span class="badge badge-idle">not checked yet</span>' in html  # ST2-pdf
     assert html.index("WH1-pdf") < html.index("ST1-pdf") < html.index("ST2-pdf")
-    assert "UTC" in html and "pdf+dir://" in html
+    assert re.search(r"\d\d:\d\d CES?T<", html) and "pdf+dir://" in html  # when, in Warsaw time
 
 
 def test_clerk_sees_only_their_stores_printers(client, shop):
