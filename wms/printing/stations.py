@@ -2,8 +2,9 @@
 
 Units of work: :func:`record_scans` (one transaction per upload, idempotent per ``client_id``) and
 :func:`touch_station`. Reads: :func:`scans_after` (the live feed of the station page), :func:`station_list`,
-:func:`station_page`. Scans are parsed with :func:`devices.scan.parse_scan` when they arrive; a code that does not
-parse is stored too, as kind ``error`` with the message a picker understands.
+:func:`station_page`. Scans are resolved with :func:`wms.scanning.service.resolve_scan` at the station's location
+when they arrive (the system's own labels, plain bin codes, order ids, pickup codes, tracking numbers); a code that
+does not parse or names nothing is stored too, as kind ``error`` with the message a picker understands.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from devices.scan import ScanError, parse_scan
 from wms.auth.models import User
 from wms.auth.service import can_see_location, visible_locations
 from wms.catalog.models import Barcode, Product
@@ -26,6 +26,8 @@ from wms.errors import Forbidden, NotFound
 from wms.extensions import db
 from wms.printing import service
 from wms.printing.models import Printer, PrintJob, Station, StationScan
+from wms.scanning.errors import UnknownCode
+from wms.scanning.service import resolve_scan
 from wms.timeutil import isoformat, utcnow
 from wms.uow import is_postgres, unit_of_work
 
@@ -138,14 +140,17 @@ def report_job(
     return record_outcome(job_id, outcome, reason, attempt=attempt)
 
 
-def parse_code(code: str) -> tuple[str, dict[str, Any]]:
-    """(kind, parsed) of a scanned code as stored: the ``parse_scan`` kind and fields, or ``error`` with the
-    picker-readable ``message`` (and the error's ``code`` and ``detail``). Pure."""
+def resolve_code(code: str, location_id: int, session: Any = None) -> tuple[str, dict[str, Any]]:
+    """(kind, parsed) of a scanned code as stored: what it names at the station's location (the resolved kind,
+    the scan's fields and what was found: sku and name, bin, order id...), or ``error`` with the picker-readable
+    ``message``, the error's ``code`` (a parse error's code, or ``unknown_code``), ``detail`` and ``raw``."""
     try:
-        result = parse_scan(code)
-    except ScanError as exc:
-        return "error", exc.to_dict()
-    return str(result.kind), result.to_dict()
+        resolved = resolve_scan(code, location_id, session=session)
+    except UnknownCode as exc:
+        reason = exc.details["reason"]
+        error = exc.code if reason in ("not_found", "other_location") else reason  # else a parse error's code
+        return "error", {"code": error, "message": exc.message, "detail": exc.details["detail"], "raw": code}
+    return resolved.kind, resolved.to_dict()
 
 
 def record_scans(station_code: str, scans: Iterable[dict[str, Any]], now: datetime | None = None) -> dict[str, int]:
@@ -162,12 +167,15 @@ def record_scans(station_code: str, scans: Iterable[dict[str, Any]], now: dateti
     for scan in scans:
         batch.setdefault(scan["client_id"], scan)
     with unit_of_work() as session:
-        station_id = session.execute(select(Station.id).where(Station.code == station_code)).scalar_one_or_none()
-        if station_id is None:
+        station = session.execute(
+            select(Station.id, Station.location_id).where(Station.code == station_code)
+        ).one_or_none()
+        if station is None:
             raise NotFound(f"no station {station_code}", {"station": station_code})
+        station_id = station.id
         rows = []
         for client_id, scan in batch.items():
-            kind, parsed = parse_code(scan["code"])
+            kind, parsed = resolve_code(scan["code"], station.location_id, session)
             rows.append(
                 {
                     "station_id": station_id,
@@ -276,6 +284,8 @@ def describe(kind: str, parsed: dict[str, Any], products: dict[str, tuple[str, s
     if kind == "product":
         gtin = parsed.get("gtin") or parsed.get("value", "")
         known = products.get(parsed.get("gtin14") or "")
+        if not known and parsed.get("sku"):
+            known = (parsed["sku"], parsed.get("name", ""))
         what = f"{known[0]} {known[1]}" if known else "not in the catalogue"
         return f"Product GTIN {gtin}: {what}{tail}"
     if kind == "sscc":
@@ -283,22 +293,36 @@ def describe(kind: str, parsed: dict[str, Any], products: dict[str, tuple[str, s
         if parsed.get("gtin"):
             known = products.get(parsed.get("gtin14") or "")
             contents = f", contains {known[0] if known else 'GTIN ' + parsed['gtin']}"
-        return f"Parcel / pallet SSCC {parsed.get('sscc') or parsed.get('value')}{contents}{tail}"
+        parcel = f" · parcel of {_order_words(parsed)}" if parsed.get("order_id") else ""
+        return f"Parcel / pallet SSCC {parsed.get('sscc') or parsed.get('value')}{contents}{parcel}{tail}"
     if kind == "bin":
-        return f"Bin {parsed.get('bin')} at {parsed.get('location')}"
+        bin_kind = f" ({parsed['bin_kind']})" if parsed.get("bin_kind") else ""
+        return f"Bin {parsed.get('bin')} at {parsed.get('location')}{bin_kind}"
     if kind == "location":
         return f"Location {parsed.get('location')}"
     if kind == "order":
-        return f"Order {parsed.get('order_id') or parsed.get('value')}"
+        tracking = f" · parcel {parsed['tracking']}" if parsed.get("tracking") else ""
+        words = _order_words(parsed)
+        return words[:1].upper() + words[1:] + tracking
     if kind == "pickup":
-        return f"Pickup code {parsed.get('value')}"
+        order = f": {_order_words(parsed)}" if parsed.get("order_id") else ""
+        return f"Pickup code {parsed.get('pickup_code') or parsed.get('value')}{order}"
     if kind == "tote":
         return f"Tote {parsed.get('value')}"
     if kind == "return":
         return f"Return {parsed.get('value')}"
     if kind == "wave":
         return f"Pick list (wave) {parsed.get('value')}"
+    if kind == "plain":
+        return f"Code {parsed.get('value')}"
     return f"GS1 data {parsed.get('value', '')}{tail}"
+
+
+def _order_words(parsed: dict[str, Any]) -> str:
+    """The order in words: ``order 12 (WEB-100231, reserved)``, or as much of it as is known."""
+    number = parsed.get("order_id") or parsed.get("value")
+    facts = [str(parsed[key]) for key in ("order_reference", "order_status") if parsed.get(key)]
+    return f"order {number}" + (f" ({', '.join(facts)})" if facts else "")
 
 
 # --- staff pages ----------------------------------------------------------------------------------------------

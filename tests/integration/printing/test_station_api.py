@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from devices.scan import MESSAGES
-from tests.factories import Api, integration_token, make_channel
+from tests.factories import Api, integration_token, make_bin, make_channel, make_product
 from tests.integration.printing.station_helpers import queue_product_label, two_stations
 from wms.extensions import db
 from wms.printing.models import Printer, PrintJob, Station, StationScan
@@ -202,6 +202,8 @@ def test_a_label_that_cannot_be_rendered_fails_and_is_not_handed_out(st1):
 
 
 def test_scans_are_stored_once_per_client_id_and_parsed(st1):
+    make_product("SKU-7", "Kefir 1L", barcodes=["5901234123457"])
+    make_bin("ST1", "A-01-02", kind="pickup")
     batch = {
         "scans": [
             {"client_id": "c-1", "code": "]C1010590123412345710LOT-7|17261231", "scanned_at": "2026-01-02T10:00:00Z"},
@@ -221,8 +223,10 @@ def test_scans_are_stored_once_per_client_id_and_parsed(st1):
     assert product.kind == "product"
     assert product.parsed["gtin"] == "05901234123457" or product.parsed["gtin14"] == "05901234123457"
     assert product.parsed["lot"] == "LOT-7" and product.parsed["expiry"] == "2026-12-31"
+    assert (product.parsed["sku"], product.parsed["name"]) == ("SKU-7", "Kefir 1L")  # resolved at the station
     assert product.scanned_at.replace(tzinfo=None).isoformat() == "2026-01-02T10:00:00"
     assert scans["c-2"].kind == "bin" and scans["c-2"].parsed["bin"] == "A-01-02"
+    assert scans["c-2"].parsed["bin_kind"] == "pickup"
     assert scans["c-3"].kind == "error" and scans["c-3"].parsed["message"] == MESSAGES["unknown_format"]
     assert scans["c-4"].kind == "error" and scans["c-4"].parsed["message"] == MESSAGES["bad_check_digit"]
     assert scans["c-2"].scanned_at is not None  # default: when it arrived

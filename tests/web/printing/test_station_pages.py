@@ -11,7 +11,7 @@ from functools import partial
 import pytest
 from werkzeug.security import generate_password_hash
 
-from tests.factories import make_location, make_product
+from tests.factories import make_bin, make_location, make_product
 from wms.auth import models as auth_models
 from wms.auth.service import create_user
 from wms.printing.service import add_printer, print_label
@@ -32,6 +32,7 @@ def stations(app):
     make_location("ST1", "store", name="Sklep Kraków")
     make_location("ST2", "store", name="Sklep Warszawa")
     make_product("SKU-1", "Mleko 1L", barcodes=["5901234123457"])
+    make_bin("ST1", "A-01")
     add_printer("P1", "zpl+tcp://127.0.0.1:9", "ST1", "ST1-C1")
     add_printer("P2", "zpl+tcp://127.0.0.1:9", "ST2", "ST2-C1")
     from wms.printing.stations import get_station
@@ -113,7 +114,7 @@ def test_station_page_shows_scans_printers_and_jobs(client, stations):
 
 
 def test_event_stream_sends_scans_after_last_event_id(client, stations):
-    for i, code in enumerate(["$B:ST1:A-01", "5901234123457", "garbage", "$O:42"], 1):
+    for i, code in enumerate(["$B:ST1:A-01", "5901234123457", "garbage", "$T:T-42"], 1):
         scan("ST1-C1", f"s{i}", code)
     scan("ST2-C1", "other", "$T:T-1")  # another station's: never in this stream
     sign_in(client, "kasia", "clerk", "ST1")
@@ -126,8 +127,9 @@ def test_event_stream_sends_scans_after_last_event_id(client, stations):
     assert body.startswith("retry: ")
     got = events(body)
     assert [e["id"] for e in got] == [3, 4]
-    assert got[0]["data"]["kind"] == "error" and got[0]["data"]["meaning"].startswith("Barcode not recognised")
-    assert got[1]["data"]["kind"] == "order" and got[1]["data"]["meaning"] == "Order 42"
+    # "garbage" could be a code (a plain code), but it names no bin, order or parcel at ST1
+    assert got[0]["data"]["kind"] == "error" and got[0]["data"]["meaning"].startswith("garbage is not a bin")
+    assert got[1]["data"]["kind"] == "tote" and got[1]["data"]["meaning"] == "Tote T-42"
     assert ": keep-alive" in body
     # ?after= (the page's first connection) works the same; Last-Event-ID wins when both are given.
     assert [e["id"] for e in events(client.get("/stations/ST1-C1/events?after=3").get_data(as_text=True))] == [4]
@@ -161,4 +163,4 @@ def test_event_stream_delivers_a_scan_made_while_it_is_open(client, stations, ap
     r.close()
     assert time.monotonic() - started < 2
     (event,) = events(received.decode())
-    assert event["data"]["raw"] == "$B:ST1:A-01" and event["data"]["meaning"] == "Bin A-01 at ST1"
+    assert event["data"]["raw"] == "$B:ST1:A-01" and event["data"]["meaning"] == "Bin A-01 at ST1 (pick)"
