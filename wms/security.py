@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 #: on every response, pages and API
 SECURITY_HEADERS = {
@@ -94,7 +95,8 @@ class _BodyLimitMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         limit = self.app.config.get("MAX_CONTENT_LENGTH")
-        if limit is not None and not environ.get("CONTENT_LENGTH") and "wsgi.input" in environ:
+        # Werkzeug's rule for "no length": no Content-Length, or one it ignores because the body is chunked.
+        if limit is not None and get_content_length(environ) is None and "wsgi.input" in environ:
             environ["wsgi.input"] = _StrictBodyLimit(environ["wsgi.input"], int(limit))
         return self.wsgi_app(environ, start_response)
 
