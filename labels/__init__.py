@@ -15,19 +15,25 @@ Kinds, sizes (ZPL at 203 dpi = 8 dots/mm; the PDF label has the same size and la
 =============  ===========================================  =================  =====================================
 kind           data keys                                     size               barcodes (human-readable text under)
 =============  ===========================================  =================  =====================================
-bin            code, location                                4 x 2 in, 812x406  Code 128 of code (big text below)
+bin            code, location                                4 x 2 in, 812x406  Code 128 of $B:<location>:<code> (the
+                                                                                code in big text below)
 product        sku, name, gtin                               4 x 2 in, 812x406  GTIN as EAN-13 / UPC-A / EAN-8 by length
                                                                                 (GTIN-14: EAN-13 if it starts with 0,
                                                                                 else GS1-128 (01))
-tote           code                                          4 x 2 in, 812x406  Code 128 of code
+tote           code                                          4 x 2 in, 812x406  Code 128 of $T:<code>
 pickup         order, pickup_code, customer, store, shelf    4 x 3 in, 812x609  pickup_code as QR (level H) and Code 128
-return         rma, order, customer, lines                   4 x 6 in, 812x1218 Code 128 of rma; up to 20 lines, then
-                                                                                "+ N more lines"
+return         rma, order, customer, lines                   4 x 6 in, 812x1218 Code 128 of $R:<rma>; up to 20 lines,
+                                                                                then "+ N more lines"
 shipping       order, sscc, carrier, tracking, ship_to,      4 x 6 in, 812x1218 SSCC as GS1-128 (00), tracking as
                ship_from                                                        Code 128
-picklist       wave, location, lines (+ bin, order each)     A4, PDF only       Code 128 of wave
-packing_slip   order, customer, ship_to, lines               A4, PDF only       Code 128 of order
+picklist       wave, location, lines (+ bin, order each)     A4, PDF only       Code 128 of $W:<wave>
+packing_slip   order, customer, ship_to, lines (+ order_id)  A4, PDF only       Code 128 of $O:<order_id>, or
+                                                                                $O:<order> without an order_id
 =============  ===========================================  =================  =====================================
+
+The WMS's own codes are carried as the ``devices.scan`` WMS codes (``$B:``, ``$T:``, ``$R:``, ``$W:``, ``$O:``) so
+that ``devices.parse_scan`` knows what each is wherever it is scanned; the text under the bars is the plain code.
+A bin's ``location`` is the location's code, optionally followed by its name (``WH1 Stryków``).
 
 ZPL: ``^CI28`` (UTF-8: Polish names print as sent, given a printer font with those glyphs, e.g. font 0 on current
 Link-OS firmware), every variable field escaped and sent with ``^FH``, text in ``^FB`` blocks wrapped and cut with
