@@ -64,7 +64,7 @@ COMMAND_MODULES = (
     "wms.server",
     "wms.demo",
     "wms.printing.commands",
-    "wms.printing.agent",
+    "station.cli",
 )
 
 

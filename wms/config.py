@@ -27,11 +27,15 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_RETRY_BASE": 1.0,  # first retry after this many seconds, doubling up to PRINT_RETRY_MAX
     "PRINT_LEASE_MARGIN": 5.0,  # seconds a claimed job is held beyond the time its printer may take
     "PRINT_THREADS": 8,  # printers talked to at once by one print round
+    "PRINTER_DEVICE_PATHS": None,  # device files printers may be (fnmatch patterns, ":"-separated); None: USB/serial
+    "PRINTER_DIR_ROOT": None,  # pdf+dir hot folders (and zpl+file files) must be under it; None: <instance>/printouts
+    "PRINTER_ALLOW_LINK_LOCAL": False,  # TCP printers on 169.254/16 or fe80::/10 (metadata addresses never)
     "TIMEZONE": "Europe/Warsaw",  # IANA zone of times on pages for locations without a zone of their own
 }
 
 #: keys whose environment value is parsed as a boolean / integer / float
 _BOOL = {"WEBHOOK_ALLOW_PRIVATE", "TESTING"}
+_BOOL |= {"PRINTER_ALLOW_LINK_LOCAL"}
 _INT = {"MAX_BODY", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_MAX_BACKOFF", "DB_POOL_SIZE", "PRINT_THREADS"}
 _FLOAT = {
     "WEBHOOK_TIMEOUT",

@@ -88,7 +88,9 @@ def make_shop(tmp_path) -> dict[str, int]:
 
 
 @pytest.fixture(name="shop")
-def shop_fixture(app, cheap_hashes, tmp_path) -> dict[str, int]:
+def shop_fixture(app, cheap_hashes, tmp_path, monkeypatch) -> dict[str, int]:
+    # The shop's hot folders and ZPL file are under tmp_path: the folder printer URLs may point into.
+    monkeypatch.setitem(app.config, "PRINTER_DIR_ROOT", str(tmp_path))
     return make_shop(tmp_path)
 
 

@@ -65,12 +65,33 @@ def _insert():
 # --- printers and stations --------------------------------------------------------------------------------------
 
 
+def printer_url_policy() -> rules.PrinterUrlPolicy:
+    """Where printer URLs may point, from the settings ``PRINTER_DEVICE_PATHS``, ``PRINTER_DIR_ROOT`` (default: the
+    ``printouts`` folder of the instance folder) and ``PRINTER_ALLOW_LINK_LOCAL``."""
+    import os
+
+    config = current_app.config
+    root = config.get("PRINTER_DIR_ROOT") or os.path.join(current_app.instance_path, "printouts")
+    return rules.PrinterUrlPolicy(
+        device_paths=rules.device_patterns(config.get("PRINTER_DEVICE_PATHS")),
+        dir_root=os.path.abspath(str(root)),
+        allow_link_local=bool(config.get("PRINTER_ALLOW_LINK_LOCAL", False)),
+    )
+
+
+def check_printer_url(url: str) -> str:
+    """The format (``zpl`` / ``pdf``) of a printer URL that may be stored and printed to under the settings
+    (:func:`wms.printing.rules.check_printer_url`); raises ValidationError naming ``url``."""
+    return rules.check_printer_url(url, printer_url_policy())
+
+
 def add_printer(name: str, url: str, location_code: str, station_code: str | None = None) -> Printer:
     """Register a printer ``name`` reached by ``url`` at a location; with ``station_code`` it is a station printer
     (the station is created at that location when it does not exist). Returns the printer.
 
     Raises ValidationError (every invalid field at once): ``name`` empty, too long or taken; ``url`` not a printer
-    URL; ``location`` unknown; ``station`` at another location. Locks nothing but the unique name.
+    URL or pointing where printers may not be (:func:`check_printer_url`); ``location`` unknown; ``station`` at
+    another location. Locks nothing but the unique name.
     """
     errors: list[dict[str, str]] = []
     name = (name or "").strip()
@@ -78,7 +99,7 @@ def add_printer(name: str, url: str, location_code: str, station_code: str | Non
         errors.append({"field": "name", "message": "must be 1-64 characters"})
     fmt = None
     try:
-        fmt = rules.printer_format(url)
+        fmt = check_printer_url(url)
     except ValidationError as exc:
         errors.extend(exc.details)
     station_code = (station_code or "").strip() or None
@@ -108,6 +129,75 @@ def add_printer(name: str, url: str, location_code: str, station_code: str | Non
         # Another request took the name (or made the station) between the check and the insert.
         raise ValidationError.one("name", f"printer {name} exists already") from None
     return printer
+
+
+def update_printer(printer_id: int, url: str, location_code: str, station_code: str | None = None) -> Printer:
+    """Change where printer ``printer_id`` is reached (``url``, checked as :func:`add_printer` does), where it
+    stands and which station prints its jobs (None: ``wms worker``). The name stays: station agents know the
+    printer by it. Jobs already queued print at the new place. Returns the printer.
+
+    Locks the printer row. Raises NotFound; ValidationError (every invalid field at once) as :func:`add_printer`.
+    """
+    errors: list[dict[str, str]] = []
+    fmt = None
+    try:
+        fmt = check_printer_url(url)
+    except ValidationError as exc:
+        errors.extend(exc.details)
+    station_code = (station_code or "").strip() or None
+    if station_code is not None and len(station_code) > 64:
+        errors.append({"field": "station", "message": "must be at most 64 characters"})
+    try:
+        with unit_of_work() as session:
+            from wms.locations.models import Location
+
+            printer = session.execute(
+                select(Printer).where(Printer.id == printer_id).with_for_update()
+            ).scalar_one_or_none()
+            if printer is None:
+                raise NotFound(f"no printer {printer_id}", {"printer": printer_id})
+            location = session.execute(select(Location).where(Location.code == location_code)).scalar_one_or_none()
+            if location is None:
+                errors.append({"field": "location", "message": f"unknown location {location_code!r}"})
+            if fmt is not None and fmt != printer.fmt and _has_open_jobs(session, printer.id):
+                errors.append(
+                    {
+                        "field": "url",
+                        "message": f"jobs for this {printer.fmt.upper()} printer are waiting: "
+                        f"a {fmt.upper()} printer could not print them (cancel them first)",
+                    }
+                )
+            if errors:
+                raise ValidationError(errors)
+            printer.station_id = _station_for(session, station_code, location).id if station_code else None
+            printer.url, printer.fmt, printer.location_id = url.strip(), fmt, location.id
+    except IntegrityError:
+        # Another request made the station between the check and the insert.
+        raise ValidationError.one("station", f"station {station_code} was just made: try again") from None
+    return printer
+
+
+def set_printer_enabled(printer_id: int, enabled: bool) -> Printer:
+    """Enable or disable printer ``printer_id``. A disabled printer takes no new jobs (``queue_label`` refuses
+    them), is offered on no print form and is printed to by nobody; jobs queued before wait until it is enabled
+    again (or are cancelled). Locks the printer row. Raises NotFound."""
+    with unit_of_work() as session:
+        printer = session.execute(
+            select(Printer).where(Printer.id == printer_id).with_for_update()
+        ).scalar_one_or_none()
+        if printer is None:
+            raise NotFound(f"no printer {printer_id}", {"printer": printer_id})
+        printer.active = bool(enabled)
+    return printer
+
+
+def _has_open_jobs(session: Session, printer_id: int) -> bool:
+    return (
+        session.execute(
+            select(PrintJob.id).where(PrintJob.printer_id == printer_id, PrintJob.status.in_(("queued", "sending")))
+        ).first()
+        is not None
+    )
 
 
 def _station_for(session: Session, code: str, location) -> Station:
@@ -212,6 +302,8 @@ def queue_label(
     Inserts only; locks nothing but the key's unique index.
     """
     target = _resolve_printer(session, printer)
+    if not target.active:
+        raise ValidationError.one("printer", f"printer {target.name} is disabled")
     rules.check_kind(kind, target.fmt, labels.KINDS)
     rules.check_copies(copies)
     if not isinstance(data, dict):

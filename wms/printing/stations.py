@@ -106,7 +106,9 @@ def _job_for_agent(claim: Any) -> dict[str, Any] | None:
     return {
         "id": claim.id,
         "attempt": claim.attempt,
-        "printer": {"name": claim.printer_name, "url": claim.url},
+        # The name only: the agent prints on the printer its own PC configures under that name, never at an address
+        # the server hands it.
+        "printer": {"name": claim.printer_name},
         "kind": claim.kind,
         "reference": claim.reference,
         "copies": claim.copies,

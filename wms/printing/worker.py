@@ -9,16 +9,25 @@ commit ``sending_at``, send, record the outcome. Every wait is bounded by the pr
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 
 from devices.printers import PrinterError, PrinterNotReady, open_printer
-from wms.errors import InvalidState, NotFound
+from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
 from wms.printing import rules
-from wms.printing.service import CLAIM_BATCH, JobClaim, claim_jobs, has_due_jobs, record_outcome, render_job
+from wms.printing.service import (
+    CLAIM_BATCH,
+    JobClaim,
+    claim_jobs,
+    has_due_jobs,
+    printer_url_policy,
+    record_outcome,
+    render_job,
+)
 from wms.stages import Stage
 
 log = logging.getLogger(__name__)
@@ -75,6 +84,13 @@ def print_claims(claims: list[JobClaim]) -> None:
     """Print the claimed jobs of one printer, in order: one status check, then per job render, ``sending``, send,
     outcome. A printer that is not ready (then or during a send) sends every remaining job back to the queue."""
     first = claims[0]
+    refused = url_refused(first.url)
+    if refused:
+        # A URL stored before the rules (or under looser settings) is not followed: nothing is opened or written.
+        log.warning("printer %s: %s", first.printer_name, refused)
+        for claim in claims:
+            _record(claim, "failed", refused)
+        return
     printer = open_printer(first.url)
     status = printer.status()
     if not status.ready:
@@ -106,6 +122,31 @@ def print_claims(claims: list[JobClaim]) -> None:
             _record(claim, "failed", f"the printer cannot take this label: {exc}")
             continue
         _record(claim, "printed")
+
+
+def url_refused(url: str) -> str:
+    """Why the worker will not print to ``url`` now ("" when it will): the URL rules under the current settings
+    (:func:`wms.printing.rules.check_printer_url`), and for a network printer what its name resolves to (a name
+    that resolves to a metadata or link-local address is refused as the address itself would be)."""
+    policy = printer_url_policy()
+    try:
+        rules.check_printer_url(url, policy)
+        hosts = rules.tcp_hosts(url)
+    except ValidationError as exc:
+        return f"the printer's URL is not allowed: {exc.details[0]['message'] if exc.details else exc.message}"
+    except ValueError as exc:
+        return f"the printer's URL is not allowed: {exc}"
+    for host in hosts:
+        if rules.host_address(host) is not None:
+            continue  # judged as written already
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        except (OSError, UnicodeError):
+            continue  # unresolvable: the send reports it unreachable, as before
+        problem = rules.forbidden_resolution(addresses, policy.allow_link_local)
+        if problem:
+            return f"the printer's URL is not allowed: {host} resolves to {problem}"
+    return ""
 
 
 #: this domain's stage of ``wms worker`` (see ``wms.worker``)

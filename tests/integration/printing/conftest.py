@@ -26,6 +26,14 @@ def fast(request, monkeypatch):
     return app
 
 
+@pytest.fixture
+def hot_root(request, tmp_path, monkeypatch):
+    """``tmp_path`` as the folder hot folders (``pdf+dir``) and ZPL files must be under (PRINTER_DIR_ROOT)."""
+    app = request.getfixturevalue("any_app") if "any_app" in request.fixturenames else request.getfixturevalue("app")
+    monkeypatch.setitem(app.config, "PRINTER_DIR_ROOT", str(tmp_path))
+    return tmp_path
+
+
 def url_of(fake: FakePrinter, timeout: float = 0.5) -> str:
     return f"{fake.url}?timeout={timeout:g}"
 

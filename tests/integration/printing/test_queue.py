@@ -283,7 +283,7 @@ def test_bad_label_data_fails_the_job_with_the_reason(app, fast, fake):
     assert fake.labels == []
 
 
-def test_pdf_printers_get_pdf(app, fast, tmp_path):
+def test_pdf_printers_get_pdf(app, fast, hot_root, tmp_path):
     make_site()
     printer = add_printer("HOT", f"pdf+dir://{tmp_path}", "WH1")
     assert printer.fmt == "pdf"

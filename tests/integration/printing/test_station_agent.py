@@ -1,4 +1,5 @@
-"""End to end: ``wms station`` against the app served on loopback, a fake ZPL printer and a virtual scanner.
+"""End to end: the station agent (``station``, run as ``wms station``) against the app served on loopback, a fake
+ZPL printer and a virtual scanner.
 
 The app runs in a thread (werkzeug's server on 127.0.0.1, any free port) on the SQLite test database; the agent
 talks to it over HTTP only. Every wait is bounded.
@@ -23,10 +24,10 @@ from werkzeug.serving import make_server
 
 from devices.simulators.fake_printer import FakePrinter
 from devices.simulators.virtual_scanner import VirtualScanner
-from tests.factories import make_location
+from station.agent import ServerRefused, ServerUnreachable, Spool, StationAgent, StationClient
+from tests.factories import make_bin, make_location, make_product
 from tests.integration.printing.station_helpers import queue_product_label, station_token
 from wms.extensions import db
-from wms.printing.agent import ServerRefused, ServerUnreachable, Spool, StationAgent, StationClient
 from wms.printing.models import Printer, PrintJob, StationScan
 from wms.printing.service import add_printer
 
@@ -116,7 +117,11 @@ def scanner(tmp_path) -> Iterator[VirtualScanner]:
 @pytest.fixture
 def world(app, printer):
     make_location("ST1", "store")
-    add_printer("ZEBRA-1", printer.url + "?timeout=1", "ST1", "ST1-C1")
+    # What the scans below name exists, so the server gives them their meaning rather than "unknown".
+    make_bin("ST1", "A-01-02")
+    make_product("SKU-1", "Kubek ceramiczny 300 ml", barcodes=["05901234123457"])
+    # What the server has for the printer is not where the agent prints: that comes from the PC's configuration.
+    add_printer("ZEBRA-1", "zpl+tcp://127.0.0.1:9", "ST1", "ST1-C1")
     return station_token("ST1-C1")
 
 
@@ -129,12 +134,20 @@ def server(app, world) -> Iterator[LiveServer]:
         live.stop()
 
 
-def make_agent(server: LiveServer, token: str, state_dir: Path, scanner_url: str | None = None) -> StationAgent:
+def local_printers(printer: FakePrinter) -> dict[str, str]:
+    """The agent's own configuration: the server's printer ZEBRA-1 is the fake printer on this PC."""
+    return {"ZEBRA-1": printer.url + "?timeout=1"}
+
+
+def make_agent(
+    server: LiveServer, token: str, state_dir: Path, scanner_url: str | None = None, printers=None
+) -> StationAgent:
     client = StationClient(server.url, token, "ST1-C1", timeout=3)
     return StationAgent(
         client,
         state_dir=state_dir,
         scanner_url=scanner_url,
+        printers=printers,
         wait=1,
         backoff_initial=0.05,
         backoff_max=0.3,
@@ -143,8 +156,8 @@ def make_agent(server: LiveServer, token: str, state_dir: Path, scanner_url: str
 
 
 @pytest.fixture
-def agent(server, world, scanner, tmp_path) -> Iterator[StationAgent]:
-    station = make_agent(server, world, tmp_path / "state", scanner.port)
+def agent(server, world, scanner, printer, tmp_path) -> Iterator[StationAgent]:
+    station = make_agent(server, world, tmp_path / "state", scanner.port, local_printers(printer))
     station.start()
     wait_until(lambda: station._scanner.state == "connected", 5, "the scanner to connect")
     try:
@@ -157,7 +170,7 @@ def agent(server, world, scanner, tmp_path) -> Iterator[StationAgent]:
 
 
 def test_a_queued_job_is_printed_exactly_once(agent, printer, caplog):
-    caplog.set_level(logging.INFO, logger="wms.station")
+    caplog.set_level(logging.INFO, logger="station")
     job_id = queue_product_label("ZEBRA-1", "SKU-1", copies=2)
     wait_until(lambda: job_status(job_id) == "printed", 10, "the job to be printed")
     assert printer.wait_for_labels(2, timeout=2)
@@ -189,7 +202,7 @@ def test_a_printer_that_is_not_ready_gets_the_job_once_it_is(agent, printer, app
 
 
 def test_a_scan_becomes_a_station_scan(agent, scanner, caplog):
-    caplog.set_level(logging.INFO, logger="wms.station")
+    caplog.set_level(logging.INFO, logger="station")
     scanner.scan("$B:ST1:A-01-02", "\r")
     scanner.scan("]C1010590123412345710LOT-7|17261231", "\r\n", split=True, chunk=3)
     rows = wait_until(lambda: (r := scans()) and len(r) >= 2 and r, 10, "two scans to arrive")
@@ -293,9 +306,9 @@ def test_client_errors(server, world):
         client.jobs()
 
 
-def test_stop_aborts_a_long_poll(server, world, tmp_path):
+def test_stop_aborts_a_long_poll(server, world, printer, tmp_path):
     client = StationClient(server.url, world, "ST1-C1", timeout=3)
-    agent = StationAgent(client, state_dir=tmp_path / "state", wait=4)
+    agent = StationAgent(client, state_dir=tmp_path / "state", wait=4, printers=local_printers(printer))
     agent.start()
     time.sleep(0.5)  # the printer thread is now inside a 4 s long poll
     started = time.monotonic()
@@ -315,6 +328,7 @@ def test_wms_station_command_needs_no_database_and_stops_on_sigterm(server, worl
     env["WMS_STATION_TOKEN"] = world  # not on the command line, where `ps` shows it
     command = [sys.executable, "-m", "wms", "station", "--server", server.url, "--station", "ST1-C1"]
     command += ["--scanner", scanner.port, "--state-dir", str(tmp_path / "cli-state"), "--wait", "1"]
+    command += ["--printer", f"ZEBRA-1={printer.url}?timeout=1"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
         job_id = queue_product_label("ZEBRA-1", "CLI")

@@ -1,24 +1,28 @@
-"""``wms station``: the agent on a counter or pack-station PC.
+"""The station agent on a counter or pack-station PC.
 
-It talks to the WMS over HTTP only (the station API of ``docs/printing.md``, with a station token) and needs no
-database, so it runs on any PC that can reach the server. Three threads:
+It talks to the WMS over HTTP(S) only (the station API of ``docs/printing.md``, with a station token) and needs no
+database and nothing of ``wms``, so it runs on any PC that can reach the server. Three threads:
 
-- **scanner** (with ``--scanner PORT_URL``): :class:`devices.serial_scanner.SerialScanner` reads codes from the
-  serial port (and reconnects when the scanner is unplugged and plugged back). Every code gets a uuid
-  ``client_id`` and is appended (and fsync'ed) to a spool file before anything else happens.
+- **scanner** (with a scanner port URL): :class:`devices.serial_scanner.SerialScanner` reads codes from the serial
+  port (and reconnects when the scanner is unplugged and plugged back). Every code gets a uuid ``client_id`` and is
+  appended (and fsync'ed) to a spool file before anything else happens.
 - **uploader**: sends the spooled scans in batches to ``POST /api/v1/stations/<code>/scans`` and removes them from
   the spool only after a 200. The server stores each ``client_id`` once, so a batch whose answer was lost is simply
   sent again: no scan is lost when the server is down or the agent restarts, and none is stored twice.
-- **printer**: long-polls ``GET /api/v1/stations/<code>/jobs``; for each job asks the printer's status, reports
-  ``sending`` just before the bytes go out, sends them with :func:`devices.printers.open_printer`, then reports
-  ``printed`` (or ``not_ready`` with the printer's state, or ``failed`` for a problem waiting will not fix). Final
-  outcomes are spooled too, so an outcome the server did not get is sent again after a restart.
+- **printer** (when this PC has printers, :class:`station.printers.LocalPrinters`): long-polls
+  ``GET /api/v1/stations/<code>/jobs``; each job names a printer, which must be one configured on this PC (else
+  the job is reported ``failed``: the agent never prints where the server says, only where its own configuration
+  says). For each job: the printer's status, ``sending`` just before the bytes go out, the bytes, then ``printed``
+  (or ``not_ready`` with the printer's state, or ``failed`` for a problem waiting will not fix). Final outcomes are
+  spooled too, so an outcome the server did not get is sent again after a restart.
 
-When the server cannot be reached, each loop backs off (1 s doubling to 30 s) and keeps going. Every network call
-has a timeout. SIGTERM and SIGINT stop the agent cleanly: calls in flight are aborted, a label being sent is
-finished and reported.
+When the server cannot be reached, each loop backs off (1 s doubling to 30 s) and keeps going. An empty answer to
+the long poll that came back early is followed by a pause (the server's ``retry_after``, else 1 s), so the agent
+never spins. Every network call has a timeout. The token travels over HTTPS, or plain HTTP to this PC only
+(loopback), unless the agent is told ``insecure``. Stopping aborts calls in flight; a label being sent is finished
+and reported.
 
-State (spools and a lock file, so that two agents never share one spool) lives in ``--state-dir``, by default
+State (spools and a lock file, so that two agents never share one spool) lives in ``state_dir``, by default
 ``$XDG_STATE_HOME/wms-station/<station>/`` (``~/.local/state/...``).
 """
 
@@ -27,25 +31,29 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import ipaddress
 import json
 import logging
 import os
 import random
-import signal
+import re
 import socket
 import ssl
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-import click
+from devices.printers import PrinterError, PrinterNotReady, PrinterState, PrinterStatus
+from devices.scan import ScanError, parse_scan
+from station.printers import LocalPrinters
 
-log = logging.getLogger("wms.station")
+log = logging.getLogger("station")
 
 #: seconds the server may hold a jobs request open when there is nothing to print (the API's maximum is 25)
 DEFAULT_WAIT = 20
@@ -53,10 +61,18 @@ DEFAULT_WAIT = 20
 DEFAULT_TIMEOUT = 10.0
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 30.0
+#: the least pause after an empty answer to the long poll that came back before its wait was up
+MIN_EMPTY_PAUSE = 1.0
+#: the longest ``retry_after`` taken from the server (a wrong value must not silence the printer for hours)
+MAX_RETRY_AFTER = 60.0
 #: scans per upload
 UPLOAD_BATCH = 100
 #: a code longer than this cannot be stored (the API refuses it): kept aside instead of blocking the spool
 MAX_CODE = 2000
+#: copies one job may ask for (the API's limit)
+MAX_COPIES = 999
+#: the content types of the printer formats
+FORMATS = {"application/zpl": "zpl", "application/pdf": "pdf"}
 
 
 class ServerUnreachable(Exception):
@@ -75,24 +91,73 @@ class ServerRefused(Exception):
         self.details = details
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine without the network: ``localhost`` or a loopback address (127/8,
+    ::1). Does no I/O (a name other than localhost is not looked up: it could resolve elsewhere tomorrow)."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class JobsAnswer:
+    """The server's answer to a jobs poll: the claimed jobs, and how long to wait before the next poll when the
+    server asked for a pause (``retry_after``, seconds; None when it did not)."""
+
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    retry_after: float | None = None
+
+
+def _retry_after(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
+        return None
+    return min(max(0.0, float(value)), MAX_RETRY_AFTER)
+
+
 class StationClient:
     """The station API over ``http.client``: one connection per call, each with a timeout. Thread-safe.
 
+    ``server`` must be ``https://`` unless it is on this PC (loopback) or ``insecure`` is set: the token would
+    otherwise cross the network in clear text. HTTPS checks the certificate (``ca_file``: a private CA).
     :meth:`abort` shuts down the sockets of every call in flight (they raise :class:`ServerUnreachable`), so that
     a long poll does not hold up a stop.
     """
 
-    def __init__(self, server: str, token: str, station: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        station: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        insecure: bool = False,
+        ca_file: str | None = None,
+    ) -> None:
         parts = urlsplit(server.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"server URL {server!r}: use http://HOST[:PORT] or https://HOST[:PORT]")
+            raise ValueError(f"server URL {server!r}: use https://HOST[:PORT] (or http://127.0.0.1:PORT)")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"server URL {server!r}: the port must be a number 1-65535") from None
+        if parts.scheme == "http" and not insecure and not is_loopback_host(parts.hostname):
+            raise ValueError(
+                f"server URL {server!r}: plain http would send the station token in clear text over the network; "
+                "use https://, or --insecure on a network you trust"
+            )
         self.scheme = parts.scheme
         self.host = parts.hostname
-        self.port = parts.port
+        self.port = port
         self.prefix = parts.path.rstrip("/")
         self.token = token
         self.station = station
         self.timeout = timeout
+        self.insecure = insecure
+        self._ssl_context = ssl.create_default_context(cafile=ca_file) if parts.scheme == "https" else None
         self.base = f"{self.prefix}/api/v1/stations/{quote(station, safe='')}"
         self._open: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
@@ -100,11 +165,20 @@ class StationClient:
 
     # -- the API ---------------------------------------------------------------------------------------------
 
-    def jobs(self, wait: float = 0) -> list[dict[str, Any]]:
-        """Claim this station's due jobs, waiting up to ``wait`` s on the server when there are none."""
+    def poll_jobs(self, wait: float = 0) -> JobsAnswer:
+        """Claim this station's due jobs, waiting up to ``wait`` s on the server when there are none; with the
+        pause the server asked for (``retry_after``), if it did."""
         wait = max(0, min(int(wait), 25))
         answer = self.request("GET", f"{self.base}/jobs?{urlencode({'wait': wait})}", timeout=self.timeout + wait)
-        return list(answer.get("jobs", []))
+        jobs = answer.get("jobs")
+        return JobsAnswer(
+            [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else [],
+            _retry_after(answer.get("retry_after")),
+        )
+
+    def jobs(self, wait: float = 0) -> list[dict[str, Any]]:
+        """The jobs of :meth:`poll_jobs`."""
+        return self.poll_jobs(wait).jobs
 
     def report(
         self, job_id: int, outcome: str, reason: str | None = None, attempt: int | None = None
@@ -176,7 +250,7 @@ class StationClient:
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if self.scheme == "https":
-            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout)
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self._ssl_context)
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
 
@@ -293,10 +367,16 @@ class Backoff:
         self._next = self.initial
 
 
+def state_text(status: PrinterStatus) -> str:
+    """A printer's status as the server stores it as the printer's state (``paper out``, ``head open``,
+    ``unreachable: ...``): the wording of ``not_ready`` reasons in the station API."""
+    if status.state is PrinterState.NO_ANSWER:
+        return f"unreachable: {status.reason}"
+    return status.reason
+
+
 def _invalid_entries(batch: list[dict[str, Any]], details: Any) -> list[dict[str, Any]]:
     """The scans a 422's details name (``scans[3].code``); the whole batch when they name none."""
-    import re
-
     indexes = set()
     for item in details if isinstance(details, list) else []:
         match = re.match(r"^scans\[(\d+)\]", str(item.get("field", "")) if isinstance(item, dict) else "")
@@ -317,8 +397,6 @@ def _now_iso() -> str:
 
 def _describe_scan(code: str) -> str:
     """What a code is, for the log line at the counter (the server parses it again and stores that)."""
-    from devices.scan import ScanError, parse_scan
-
     try:
         result = parse_scan(code)
     except ScanError as exc:
@@ -335,7 +413,9 @@ class StationAgent:
     """The agent's threads around one :class:`StationClient`. :meth:`start` returns at once; :meth:`stop` ends
     everything within about a second (plus a label being sent); :meth:`run` blocks until stopped.
 
-    ``port_factory`` (scanner) and ``printer_factory`` (``open_printer``) can be replaced in tests.
+    ``printers``: this PC's printers (:class:`station.printers.LocalPrinters` or a name -> URL mapping); without
+    any, the agent forwards scans only and claims no jobs. ``port_factory`` (scanner) and ``printer_factory``
+    (``open_printer``, URL -> printer) can be replaced in tests.
     """
 
     def __init__(
@@ -349,9 +429,11 @@ class StationAgent:
         backoff_max: float = BACKOFF_MAX,
         scanner_backoff_max: float = 5.0,
         upload_batch: int = UPLOAD_BATCH,
+        printers: LocalPrinters | dict[str, str] | None = None,
         port_factory: Callable[..., Any] | None = None,
         printer_factory: Callable[[str], Any] | None = None,
         printing: bool = True,
+        min_empty_pause: float = MIN_EMPTY_PAUSE,
     ) -> None:
         self.client = client
         self.station = client.station
@@ -363,8 +445,14 @@ class StationAgent:
         self.scanner_backoff_max = scanner_backoff_max
         self.upload_batch = upload_batch
         self.port_factory = port_factory
-        self.printer_factory = printer_factory
-        self.printing = printing
+        if not isinstance(printers, LocalPrinters):
+            printers = LocalPrinters(printers or {}, factory=printer_factory)
+        elif printer_factory is not None:
+            printers = LocalPrinters({name: printers.url(name) for name in printers.names()}, factory=printer_factory)
+        self.printers = printers
+        # A PC without printers must not claim jobs it can only fail.
+        self.printing = printing and bool(printers)
+        self.min_empty_pause = min_empty_pause
         self.stop_event = threading.Event()
         self._scanned = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -391,7 +479,7 @@ class StationAgent:
         if self.printing:
             self._spawn(self._print_loop, "printer")
         if self.scanner_url:
-            from devices.serial_scanner import SerialScanner
+            from devices.serial_scanner import SerialScanner  # pyserial's threads only when there is a scanner
 
             self._scanner = SerialScanner(
                 self.scanner_url,
@@ -534,9 +622,10 @@ class StationAgent:
     def _print_loop(self) -> None:
         backoff = Backoff(self.backoff_initial, self.backoff_max)
         while not self.stop_event.is_set():
+            started = time.monotonic()
             try:
                 self._flush_outcomes()
-                jobs = self.client.jobs(wait=self.wait)
+                answer = self.client.poll_jobs(wait=self.wait)
             except ServerUnreachable as exc:
                 if self.stop_event.is_set():
                     return
@@ -549,32 +638,57 @@ class StationAgent:
                 self.stop_event.wait(self.backoff_max)
                 continue
             backoff.reset()
-            for job in jobs:
+            for job in answer.jobs:
                 if self.stop_event.is_set():
                     break  # claimed but not started: the lease runs out and the job is handed out again
                 self.print_job(job)
+            if not answer.jobs:
+                self.stop_event.wait(self.pause_after_empty(answer, time.monotonic() - started))
+
+    def pause_after_empty(self, answer: JobsAnswer, elapsed: float) -> float:
+        """Seconds to wait before the next poll after an empty answer that took ``elapsed`` s: the server's
+        ``retry_after`` (a little jitter, so that agents sent away together do not all come back together); else,
+        when the answer came back before the long poll's wait was up (a server that does not hold polls, or
+        ``--wait 0``), at least :data:`MIN_EMPTY_PAUSE`, so the agent never spins; else none."""
+        if answer.retry_after is not None:
+            return answer.retry_after * random.uniform(1.0, 1.1)  # noqa: S311 (not cryptography)
+        if elapsed < max(float(self.wait), self.min_empty_pause):
+            return self.min_empty_pause
+        return 0.0
 
     def print_job(self, job: dict[str, Any]) -> str:
-        """Print one job from the server and report it; returns the outcome reported (or ``skipped``)."""
-        from devices.printers import PrinterError, PrinterNotReady
-        from wms.printing.rules import state_text
-
-        job_id = job["id"]
+        """Print one job from the server on the printer of this PC it names, and report it; returns the outcome
+        reported (or ``skipped``). A job naming a printer this PC does not have is reported ``failed``: nothing is
+        opened or written for it. Whatever else the job carries (a URL, a path) is never used."""
+        job_id = job.get("id")
         attempt = job.get("attempt")
-        printer_info = job.get("printer") or {}
-        name = printer_info.get("name", "?")
-        ref = f", {job['reference']}" if job.get("reference") else ""
+        printer_info = job.get("printer")
+        name = printer_info.get("name") if isinstance(printer_info, dict) else None
+        name = name if isinstance(name, str) else "?"
+        ref = f", {job['reference']}" if isinstance(job.get("reference"), str) and job["reference"] else ""
         what = f"job {job_id} ({job.get('kind') or 'label'}{ref})"
+        if isinstance(job_id, bool) or not isinstance(job_id, int) or job_id <= 0:
+            log.error("a job without a valid id from the server: ignored")
+            return "skipped"
+        if attempt is not None and (isinstance(attempt, bool) or not isinstance(attempt, int)):
+            attempt = None
 
         def final(outcome: str, reason: str | None, extra: str = "") -> str:
             return self._final(job_id, attempt, outcome, reason, f"{what} on {name}{extra}")
 
+        if name not in self.printers:
+            return final("failed", f"printer {name} is not configured on this station ({self.station})")
         try:
             data = base64.b64decode(job["content_base64"], validate=True)
-            copies = int(job.get("copies") or 1)
-            printer = self._open_printer(printer_info["url"])
+            copies = job.get("copies", 1)
+            if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
+                raise ValueError(f"copies must be 1-{MAX_COPIES}, not {copies!r}")
+            printer = self.printers.open(name)
         except (KeyError, ValueError, TypeError) as exc:
             return final("failed", f"cannot print this job here: {exc}")
+        wanted = FORMATS.get(str(job.get("content_type") or "").split(";")[0].strip())
+        if wanted is not None and getattr(printer, "format", wanted) != wanted:
+            return final("failed", f"printer {name} on this station takes {printer.format}, the job is {wanted}")
         # Ask first: a printer on port 9100 takes a job blindly even with its paper out.
         try:
             status = printer.status()
@@ -591,21 +705,15 @@ class StationAgent:
         except ServerRefused as exc:
             log.warning("%s not printed: %s", what, exc.message)  # cancelled, or handed to someone else
             return "skipped"
+        title = job.get("reference") if isinstance(job.get("reference"), str) else None
         try:
-            printer.send(data, copies, title=job.get("reference") or f"job {job_id}")
+            printer.send(data, copies, title=title or f"job {job_id}")
         except PrinterNotReady as exc:
             return final("not_ready", state_text(exc.status))
         except (PrinterError, ValueError, TypeError) as exc:
             return final("failed", str(exc) or type(exc).__name__)
         self.printed += 1
         return final("printed", None, f" ({copies} copies)" if copies > 1 else "")
-
-    def _open_printer(self, url: str) -> Any:
-        if self.printer_factory is not None:
-            return self.printer_factory(url)
-        from devices.printers import open_printer
-
-        return open_printer(url)
 
     def _final(self, job_id: int, attempt: int | None, outcome: str, reason: str | None, what: str) -> str:
         """Spool a final outcome (durably) and try to send it now; the printer loop retries until it is sent."""
@@ -641,71 +749,3 @@ class StationAgent:
                 # The job was cancelled or given up meanwhile: nothing to record any more.
                 log.warning("job %s: the server did not take %r: %s", entry["job_id"], entry["outcome"], exc.message)
             self.outcomes.remove([entry["client_id"]])
-
-
-# --- the command ----------------------------------------------------------------------------------------------
-
-
-@click.command("station")
-@click.option("--server", required=True, envvar="WMS_STATION_SERVER", help="The WMS URL, e.g. https://wms.example.com")
-@click.option("--token", required=True, envvar="WMS_STATION_TOKEN", help="The station's token (or WMS_STATION_TOKEN).")
-@click.option("--station", required=True, help="The station's code, e.g. KRK-COUNTER-1.")
-@click.option("--scanner", "scanner_url", help="The scanner's pyserial port URL: /dev/ttyACM0, socket://HOST:PORT.")
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False),
-    help="Where unsent scans are kept [default: ~/.local/state/wms-station/<station>].",
-)
-@click.option("--no-printing", is_flag=True, help="Forward scans only; print no jobs.")
-@click.option("--wait", default=DEFAULT_WAIT, show_default=True, type=click.IntRange(0, 25), help="Long-poll seconds.")
-@click.option("--verbose", "-v", is_flag=True, help="Log debug details.")
-def station(
-    server: str,
-    token: str,
-    station: str,
-    scanner_url: str | None,
-    state_dir: str | None,
-    no_printing: bool,
-    wait: int,
-    verbose: bool,
-) -> None:
-    """Run a station agent on a counter or pack-station PC: forwards a serial scanner's scans to the station's page
-    and prints the station's jobs on printers only this PC reaches. Needs no database; stops on SIGTERM/SIGINT."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S"
-    )
-    try:
-        client = StationClient(server, token, station)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--server") from None
-    agent = StationAgent(
-        client,
-        state_dir=state_dir or default_state_dir(station),
-        scanner_url=scanner_url,
-        wait=wait,
-        printing=not no_printing,
-    )
-
-    def handler(signum: int, _frame: Any) -> None:
-        log.info("stopping (%s)", signal.Signals(signum).name)
-        agent.stop_event.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info(
-        "station %s: server %s, scanner %s, state in %s",
-        station,
-        server,
-        scanner_url or "none",
-        agent.state_dir,
-    )
-    try:
-        agent.run()
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-    log.info("station agent stopped")
-
-
-COMMANDS = [station]
