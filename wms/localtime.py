@@ -9,7 +9,7 @@ zone of its own follows the setting too. Templates: ``{{ job.created_at|when(job
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(zone_name, "zone_name")
 
 
-def when(value: datetime | str | None, where: Location | str | None = None, seconds: bool = False) -> str:
+def when(value: datetime | date | str | None, where: Location | str | None = None, seconds: bool = False) -> str:
     """``value`` (a UTC datetime or ISO 8601 text) as ``2025-05-14 11:31 CEST`` in the zone of ``where``: a
     location or a location's code; None: the signed-in user's home location. A dash for no time."""
     try:

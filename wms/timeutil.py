@@ -4,7 +4,7 @@ of the location it belongs to (:func:`local_text`)."""
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 #: names zoneinfo finds on some systems that are not places: the machine's own zone and tzdata's placeholders
@@ -50,10 +50,12 @@ def as_utc(value: datetime | str) -> datetime:
     return value.astimezone(UTC)
 
 
-def local_text(value: datetime | str | None, zone: zoneinfo.ZoneInfo, seconds: bool = False) -> str:
+def local_text(value: datetime | date | str | None, zone: zoneinfo.ZoneInfo, seconds: bool = False) -> str:
     """``value`` as wall-clock time in ``zone`` with the zone's abbreviation: ``2025-05-14 11:31 CEST``; a dash
     for no time."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()  # a day (an expiry) is the same day everywhere
     local = as_utc(value).astimezone(zone)
     return local.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")

@@ -3,7 +3,7 @@ only real IANA names taken as zones."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -40,8 +40,9 @@ def test_datetimes_naive_or_aware_and_iso_text_are_the_same_instant() -> None:
     assert as_utc("2025-05-14T11:31:02+02:00") == aware
 
 
-def test_no_time_is_a_dash() -> None:
+def test_no_time_is_a_dash_and_a_day_is_a_day() -> None:
     assert local_text(None, WARSAW) == "—" and local_text("", WARSAW) == "—"
+    assert local_text(date(2027, 3, 31), WARSAW) == "2027-03-31"
 
 
 def test_other_zones_have_their_own_rules() -> None:
