@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wms import params, security
 from wms import localtime
@@ -66,6 +67,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    if settings["BEHIND_PROXY"]:
+        # Trust X-Forwarded-For/-Proto/-Host from that many proxies only: the client address (sign-in throttling)
+        # and https come from the proxy, not from whatever a client wrote into those headers.
+        hops = int(settings["BEHIND_PROXY"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -65,6 +65,17 @@ class PayloadTooLarge(WMSError):
     code, status = "payload_too_large", 413
 
 
+class TooManyAttempts(WMSError):
+    """Too many failed sign-ins lately; ``retry_after``: seconds until another try is taken (``Retry-After``)."""
+
+    code, status = "too_many_attempts", 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many attempts, try again in {retry_after} s", {"retry_after": retry_after})
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class ValidationError(WMSError):
     """Well-formed but invalid input; ``details`` is a list of ``{"field", "message"}``, every field at once."""
 
@@ -110,7 +121,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(WMSError)
     def handle_wms_error(error: WMSError):
         if _wants_json():
-            return _challenge(jsonify(error.to_dict()), error.status)
+            response, status = _challenge(jsonify(error.to_dict()), error.status)
+            response.headers.update(getattr(error, "headers", None) or {})
+            return response, status
         flash(error.message, "error")
         return redirect(request.referrer or "/"), 303
 

@@ -18,11 +18,12 @@ from werkzeug.security import generate_password_hash
 from tests.factories import add_stock, make_bin, make_location, make_product
 from wms import create_app
 from wms.auth import models as auth_models
-from wms.auth.service import authenticate_user, find_user
+from wms.auth.service import authenticate_user, find_user, resume_session, start_session
 from wms.catalog.models import Product
 from wms.channels.models import Channel
-from wms.channels.service import authenticate
+from wms.channels.service import authenticate, list_tokens
 from wms.cli import main
+from wms.errors import Unauthorized
 from wms.extensions import db
 
 
@@ -130,6 +131,102 @@ def test_create_token_prints_an_integration_token(wms):
     assert result.exit_code == 0, result.output
     assert authenticate(result.stdout.strip()).scope == "integration"
     assert wms("create-token", "--scope", "channel").exit_code == 2
+
+
+def test_create_token_for_staff_and_with_an_expiry(wms):
+    make_location("WH1", "warehouse")
+    assert (
+        wms("create-user", "piotr", "--role", "picker", "--location", "WH1", "--password", "sekret-123").exit_code == 0
+    )
+    result = wms("create-token", "--scope", "staff", "--user", "Piotr", "--device", "TC52 #7")
+    assert result.exit_code == 0, result.output
+    principal = authenticate(result.stdout.strip())
+    assert (principal.scope, principal.username, principal.device) == ("staff", "piotr", "TC52 #7")
+    result = wms("create-token", "--scope", "integration", "--name", "ERP", "--expires-in", "30")
+    assert result.exit_code == 0 and "expires in 30 days" in result.stderr
+    (erp,) = [t for t in list_tokens() if t.name == "ERP"]
+    assert (erp.expires_at.replace(tzinfo=None) - erp.created_at.replace(tzinfo=None)).days == 30
+    assert wms("create-token", "--scope", "staff").exit_code == 2  # which user?
+    assert wms("create-token", "--scope", "integration", "--user", "piotr").exit_code == 2
+    assert wms("create-token", "--scope", "integration", "--expires-in", "0").exit_code == 2
+    one_line_error(wms("create-token", "--scope", "staff", "--user", "ghost"), "unknown user 'ghost'")
+
+
+# --- tokens, revoke-token, users ------------------------------------------------------------------------------
+
+
+def test_tokens_lists_every_token_and_never_a_secret(wms):
+    make_location("WH1", "warehouse")
+    channel = wms("create-channel", "WEB").stdout.strip()
+    erp = wms("create-token", "--scope", "integration", "--name", "ERP", "--expires-in", "7").stdout.strip()
+    wms("create-user", "piotr", "--role", "picker", "--location", "WH1", "--password", "sekret-123")
+    staff = wms("create-token", "--scope", "staff", "--user", "piotr").stdout.strip()
+    authenticate(erp)
+    result = wms("tokens")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "id",
+        "scope",
+        "name",
+        "channel/station/user",
+        "created",
+        "last",
+        "used",
+        "expires",
+        "revoked",
+    ]
+    assert len(lines) == 4
+    assert "channel" in lines[1] and "WEB" in lines[1]
+    assert "ERP" in lines[2] and lines[2].count("-") >= 4  # last used, expires: dates; revoked: "-"
+    assert "piotr" in lines[3]
+    for token in (channel, erp, staff):
+        assert token not in result.output and token[5:15] not in result.output
+
+
+def test_revoke_token_refuses_its_next_request(wms):
+    token = wms("create-token", "--scope", "integration", "--name", "ERP").stdout.strip()
+    (listed,) = list_tokens()
+    result = wms("revoke-token", str(listed.id))
+    assert result.exit_code == 0 and f"revoked integration token {listed.id} (ERP)" in result.stdout
+    with pytest.raises(Unauthorized):
+        authenticate(token)
+    assert list_tokens()[0].revoked_at is not None
+    one_line_error(wms("revoke-token", "999"), "no token 999")
+    assert wms("revoke-token", "abc").exit_code == 2
+
+
+def test_deactivate_and_activate_user(wms):
+    make_location("WH1", "warehouse")
+    wms("create-user", "piotr", "--role", "picker", "--location", "WH1", "--password", "sekret-123")
+    token = wms("create-token", "--scope", "staff", "--user", "piotr").stdout.strip()
+    _, key = start_session("piotr", "sekret-123", "127.0.0.1")
+    result = wms("deactivate-user", "PIOTR")
+    assert result.exit_code == 0 and "deactivated piotr" in result.stdout
+    assert authenticate_user("piotr", "sekret-123") is None
+    with pytest.raises(Unauthorized):
+        authenticate(token)
+    assert resume_session(str(find_user("piotr").id), key) is None
+    result = wms("activate-user", "piotr")
+    assert result.exit_code == 0 and "activated piotr" in result.stdout
+    assert authenticate_user("piotr", "sekret-123") is not None
+    one_line_error(wms("deactivate-user", "ghost"), "no user 'ghost'")
+    one_line_error(wms("activate-user", "ghost"), "no user 'ghost'")
+
+
+def test_set_password_asks_twice_hidden_and_ends_sessions(wms):
+    wms("create-user", "boss", "--role", "manager", "--password", "sekret-123")
+    _, key = start_session("boss", "sekret-123", "127.0.0.1")
+    result = wms("set-password", "Boss", input="nowe-haslo-1\nnowe-haslo-2\nnowe-haslo-1\nnowe-haslo-1\n")
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output and "nowe-haslo" not in result.output
+    assert "changed the password of boss" in result.stdout
+    assert authenticate_user("boss", "nowe-haslo-1") is not None
+    assert authenticate_user("boss", "sekret-123") is None
+    assert resume_session(str(find_user("boss").id), key) is None
+    result = wms("set-password", "boss", input="short\nshort\n")
+    one_line_error(result, "at least 8 characters")
+    assert wms("set-password", "ghost").exit_code == 1
 
 
 # --- import-products ---------------------------------------------------------------------------------------

@@ -10,9 +10,14 @@ from typing import Any, TypeVar
 
 import pydantic
 from flask import Blueprint, current_app, g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
+from wms.auth.models import User
+from wms.auth.service import get_active_user
 from wms.channels.service import Principal, authenticate
-from wms.errors import BadRequest, Forbidden, PayloadTooLarge, ValidationError
+from wms.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized, ValidationError
+from wms.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -58,6 +63,48 @@ def require(scope: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def require_staff(*roles: str) -> Callable[[F], F]:
+    """Endpoint decorator of the staff API: a staff bearer token, or the session of a signed-in user (the /hh
+    pages) with the CSRF token in an ``X-CSRFToken`` header on anything but GET/HEAD/OPTIONS. Puts the User on
+    ``g.user`` and the device its token was issued to (or None) on ``g.device``.
+
+    401 without either; 403 for another kind of token, a missing or wrong CSRF token, or a role not in ``roles``
+    (no ``roles``: every staff role).
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            g.user, g.device = _staff_caller()
+            if roles and g.user.role not in roles:
+                raise Forbidden(f"this needs the role {' or '.join(roles)}", {"role": g.user.role})
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _staff_caller() -> tuple[User, str | None]:
+    if request.headers.get("Authorization"):
+        principal = _principal()
+        if principal.scope != "staff":
+            raise Forbidden(f"this endpoint needs a staff token, not a {principal.scope} token")
+        user = get_active_user(principal.user_id)
+        if user is None:
+            raise Unauthorized("unknown, revoked or expired token")
+        g.principal = principal
+        return user, principal.device
+    if not current_user.is_authenticated:
+        raise Unauthorized("sign in, or send a staff bearer token")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            csrf.protect()  # the API blueprint is exempt as a whole: cookie callers are checked here
+        except CSRFError as exc:
+            raise Forbidden(f"CSRF check failed: {exc.description}") from None
+    return current_user._get_current_object(), None
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -150,4 +197,4 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": path, "message": message}
 
 
-from wms.api import availability, integration, openapi, orders, stations, webhooks  # noqa: E402,F401
+from wms.api import availability, integration, openapi, orders, staff, stations, webhooks  # noqa: E402,F401

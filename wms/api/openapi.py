@@ -211,7 +211,33 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         {200: "{accepted: scans in the batch, stored: new ones}", 403: "forbidden: another station's token"},
         [],
     ),
+    (
+        "post",
+        "/staff/tokens",
+        "Sign a person in for the staff API (no token needed): a staff token for this device, shown only now",
+        "staff",
+        "StaffTokenIn",
+        {
+            201: "{token, user: {name, role, location}}",
+            401: "unauthorized: wrong user name or password (the same answer for both), or an inactive user",
+            429: "too_many_attempts: too many failed sign-ins lately for this name or from this address; "
+            "the Retry-After header says in how many seconds to try again",
+        },
+        [],
+    ),
+    (
+        "delete",
+        "/staff/tokens/current",
+        "Sign out: revoke the staff token of this request",
+        "staff",
+        None,
+        {204: "revoked: its next request gets 401", 403: "forbidden: not a staff token"},
+        [],
+    ),
 ]
+
+#: operations that take no token: signing in is how a token is had
+NO_TOKEN = {("post", "/staff/tokens")}
 
 ERROR_RESPONSES = {
     400: "bad_request: the body is not JSON",
@@ -250,7 +276,7 @@ def build_document() -> dict[str, Any]:
         operation: dict[str, Any] = {
             "summary": summary,
             "tags": [scope],
-            "security": [{scope: []}],
+            "security": [] if (method, path) in NO_TOKEN else [{scope: []}],
             "parameters": [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in _path_params(path)
@@ -286,6 +312,7 @@ def build_document() -> dict[str, Any]:
                 "channel": {"type": "http", "scheme": "bearer", "description": "a sales channel's token"},
                 "integration": {"type": "http", "scheme": "bearer", "description": "an integration token"},
                 "station": {"type": "http", "scheme": "bearer", "description": "a station agent's token"},
+                "staff": {"type": "http", "scheme": "bearer", "description": "a person's token (POST /staff/tokens)"},
             },
         },
     }

@@ -200,6 +200,16 @@ class JobOutcomeIn(Schema):
     attempt: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
 
 
+class StaffTokenIn(Schema):
+    # Passwords are taken as typed: blanks around one are part of it.
+    model_config = ConfigDict(extra="ignore", strict=True, str_strip_whitespace=False)
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    #: what the token is for, shown in `wms tokens` ("TC52 #7")
+    device: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
 #: every request body schema, by the name the OpenAPI document uses
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
@@ -215,5 +225,6 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         WebhookIn,
         StationScansIn,
         JobOutcomeIn,
+        StaffTokenIn,
     )
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -11,6 +11,8 @@ from wms.extensions import db
 from wms.timeutil import utcnow
 
 ROLES = ("picker", "clerk", "manager", "admin")
+#: where a sign-in was tried: the login form or ``POST /api/v1/staff/tokens``
+SIGN_IN_CHANNELS = ("form", "token")
 
 
 class User(UserMixin, db.Model):
@@ -25,6 +27,9 @@ class User(UserMixin, db.Model):
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: staff tokens issued before this moment no longer work: set when the user is deactivated or their password
+    #: changes (the token check compares it in the query it makes anyway, so cutting tokens off costs no write there)
+    cut_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     location = relationship("Location")
 
@@ -37,3 +42,44 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class UserSession(db.Model):
+    """A signed-in browser: the Flask session cookie carries a random key whose SHA-256 is stored here, so that
+    ending the row (sign-out, password change, deactivation, idleness) ends the session wherever the cookie went."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: last request seen, updated at most once a minute; the session ends when it is older than the idle limit
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the browser's User-Agent, to tell a user's sessions apart
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+    user = relationship("User")
+
+
+class SignInFailure(db.Model):
+    """A wrong username or password. Recent rows are counted to throttle guessing (in the database, so that every
+    app process sees the same count); rows older than a day are deleted as new ones come in."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        CheckConstraint("via IN ('form', 'token')", name="via"),
+        Index("ix_sign_in_failure_username_at", "username", "at"),
+        Index("ix_sign_in_failure_address_at", "address", "at"),
+        Index("ix_sign_in_failure_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    #: the name as typed (normalised), whether or not such a user exists
+    username: Mapped[str] = mapped_column(String(64))
+    #: the client's address (the proxy's client with ``WMS_BEHIND_PROXY``)
+    address: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

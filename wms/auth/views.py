@@ -1,22 +1,39 @@
-"""Staff sign-in and sign-out (Flask-Login sessions, Flask-WTF forms with CSRF tokens)."""
+"""Staff sign-in and sign-out (Flask-Login over server-side sessions, Flask-WTF forms with CSRF tokens), and the
+managers' page of sign-in failures."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from wms.auth.access import MANAGERS, roles_required
+from wms.auth.queries import sign_in_failures_view
 from wms.auth.rules import MAX_PASSWORD_LENGTH, safe_next
-from wms.auth.service import authenticate_user, load_user
+from wms.auth.service import end_session, resume_session, start_session
+from wms.errors import TooManyAttempts, Unauthorized
 from wms.extensions import login_manager
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 #: one message for an unknown user, a wrong password and an inactive user: it must not tell them apart
 WRONG_LOGIN = "Wrong username or password."
+#: the Flask session key that holds the key of the server-side session (``user_session``)
+SESSION_KEY = "_wms_session"
 
 
 class LoginForm(FlaskForm):
@@ -35,7 +52,7 @@ class LogoutForm(FlaskForm):
 def _configure(state) -> None:
     app = state.app
     login_manager.login_view = "auth.login"
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_sign_in_first)
     # Flask's default leaves SameSite unset; Lax keeps the session cookie off cross-site POSTs.
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
@@ -43,11 +60,20 @@ def _configure(state) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    if app.config.get("SECURE_COOKIES"):
+        # Behind HTTPS the cookies must never travel over plain HTTP, where anyone on the network reads them.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
     @app.context_processor
     def _logout_form():
         # Every page that shows the header needs the sign-out button's form.
         return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
+
+
+def _load_user(user_id: str):
+    # The cookie alone is not enough: its server-side session must still be open (see resume_session).
+    return resume_session(user_id, session.get(SESSION_KEY))
 
 
 def _sign_in_first():
@@ -78,26 +104,44 @@ def login():
         return redirect(target or url_for("dashboard.home"))
     form = LoginForm()
     error = None
+    headers = {}
+    status = 200
     if form.validate_on_submit():
-        user = authenticate_user(form.username.data, form.password.data)
-        if user is not None:
+        try:
+            user, key = start_session(
+                form.username.data, form.password.data, request.remote_addr, request.user_agent.string
+            )
+        except TooManyAttempts as exc:
+            error, status = f"Too many attempts, try again in {exc.retry_after} s.", 429
+            headers["Retry-After"] = str(exc.retry_after)
+        except Unauthorized:
+            error, status = WRONG_LOGIN, 401
+        else:
             _fresh_session()  # nothing from before the sign-in survives it
+            session[SESSION_KEY] = key
             login_user(user)
             return redirect(target or url_for("dashboard.home"), 303)
-        error = WRONG_LOGIN
     elif request.method == "POST":
         # Blank fields, or a name or password too long to belong to anyone.
         filled = form.username.data and form.password.data
-        error = WRONG_LOGIN if filled else "Enter your username and password."
-    status = 200 if error is None else 401
-    return render_template("auth/login.html", form=form, error=error, next=target), status
+        error, status = (WRONG_LOGIN if filled else "Enter your username and password."), 401
+    return render_template("auth/login.html", form=form, error=error, next=target), status, headers
 
 
 @bp.post("/logout")
 def logout():
     form = LogoutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        end_session(session.get(SESSION_KEY))  # a copy of the cookie dies with it
         logout_user()
         _fresh_session()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.get("/security/sign-ins")
+@roles_required(*MANAGERS)
+def sign_in_failures():
+    response = make_response(render_template("auth/sign_ins.html", view=sign_in_failures_view()))
+    response.headers["Cache-Control"] = "no-store"  # who tried which name from where: not for a shared PC's cache
+    return response

@@ -12,7 +12,7 @@ from wms.extensions import db
 from wms.stock.models import BigId
 from wms.timeutil import utcnow
 
-TOKEN_SCOPES = ("channel", "integration", "station")
+TOKEN_SCOPES = ("channel", "integration", "station", "staff")
 WEBHOOK_EVENTS = ("availability.changed", "order.updated", "return.updated")
 
 
@@ -47,7 +47,10 @@ class ApiToken(db.Model):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
-    __table_args__ = (CheckConstraint("scope IN ('channel', 'integration', 'station')", name="scope"),)
+    __table_args__ = (
+        CheckConstraint("scope IN ('channel', 'integration', 'station', 'staff')", name="scope"),
+        CheckConstraint("scope <> 'staff' OR user_id IS NOT NULL", name="staff_user"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -55,13 +58,23 @@ class ApiToken(db.Model):
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id"))
     #: the station a ``station`` token belongs to (it reaches only that station's endpoints)
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"))
+    #: the person a ``staff`` token signs in (it stops working when they are deactivated or change password)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: what a staff token was issued to, as the client named it ("TC52 #7")
+    device: Mapped[str | None] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: first characters of the token, to tell tokens apart in listings
     prefix: Mapped[str] = mapped_column(String(12))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the token is refused from this moment on (None: never expires)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: about when it was last used: written at most once a minute, so most requests stay a single read
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     channel = relationship("Channel")
+    station = relationship("Station")
+    user = relationship("User")
 
 
 class Webhook(db.Model):

@@ -10,8 +10,9 @@ from wms.auth.service import (
     authenticate_user,
     can_see_location,
     create_user,
-    load_user,
+    resume_session,
     set_user_active,
+    start_session,
     visible_locations,
 )
 from wms.errors import NotFound, ValidationError
@@ -76,11 +77,14 @@ def test_authenticate_needs_the_right_password_and_an_active_user(app):
 
 def test_an_inactive_users_session_ends(app):
     user = create_user("anna", "manager", password="long enough")
-    assert load_user(str(user.id)).username == "anna"
+    _, key = start_session("anna", "long enough", "127.0.0.1")
+    assert resume_session(str(user.id), key).username == "anna"
     set_user_active("anna", False)
-    assert load_user(str(user.id)) is None
-    assert load_user("not a number") is None
-    assert load_user("999") is None
+    assert resume_session(str(user.id), key) is None
+    set_user_active("anna", True)
+    assert resume_session(str(user.id), key) is None  # activating again does not revive old sessions
+    assert resume_session("not a number", key) is None
+    assert resume_session(str(user.id), None) is None
 
 
 def test_set_user_active_on_unknown_user(app):

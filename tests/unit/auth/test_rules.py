@@ -1,6 +1,17 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from wms.auth.rules import new_user_problems, normalise_username, safe_next
+from wms.auth.rules import (
+    needs_touch,
+    new_user_problems,
+    normalise_username,
+    password_problems,
+    safe_next,
+    session_idle_cutoff,
+    throttle_wait,
+    token_expiry,
+)
 
 
 @pytest.mark.parametrize("target", ["/", "/orders", "/orders/12?tab=lines", "/hh/pick?wave=3#top"])
@@ -77,3 +88,53 @@ def test_bad_usernames(username):
 
 def test_overlong_password_is_refused():
     assert "password" in _fields(new_user_problems("anna", "manager", "x" * 257, None, None))
+
+
+# --- throttling, touching, expiry ----------------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 6, 22, 0, 0, tzinfo=UTC)
+
+
+def test_no_throttle_below_the_limit():
+    assert throttle_wait(None, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("ago", "wait"),
+    [(timedelta(0), 60), (timedelta(seconds=1), 59), (timedelta(seconds=59.5), 1), (timedelta(seconds=0.2), 60)],
+)
+def test_throttle_lasts_until_the_limit_th_failure_leaves_the_window(ago, wait):
+    assert throttle_wait(NOW - ago, NOW) == wait
+
+
+def test_throttle_ends_when_the_failure_has_left_the_window():
+    assert throttle_wait(NOW - timedelta(seconds=60), NOW) is None
+    assert throttle_wait(NOW - timedelta(minutes=5), NOW) is None
+
+
+def test_throttle_never_says_zero_seconds():
+    assert throttle_wait(NOW - timedelta(seconds=59, microseconds=999_999), NOW) == 1
+
+
+def test_touch_at_most_once_a_minute():
+    assert needs_touch(None, NOW)
+    assert not needs_touch(NOW - timedelta(seconds=59), NOW)
+    assert needs_touch(NOW - timedelta(seconds=60), NOW)
+
+
+def test_idle_cutoff():
+    assert session_idle_cutoff(NOW, 720) == NOW - timedelta(hours=12)
+
+
+def test_token_expiry():
+    assert token_expiry(NOW, None) is None
+    assert token_expiry(NOW, 30) == NOW + timedelta(days=30)
+    for days in (0, -1, 3651):
+        with pytest.raises(ValueError, match="1 to 3650 days"):
+            token_expiry(NOW, days)
+
+
+def test_password_problems():
+    assert password_problems("long enough") == []
+    assert password_problems("short")[0]["field"] == "password"
+    assert "at most" in password_problems("x" * 257)[0]["message"]

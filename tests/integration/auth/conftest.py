@@ -1,0 +1,42 @@
+"""Fixtures of the auth service tests: cheap password hashes and a clock the tests move."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from wms.auth import models as auth_models
+from wms.auth import service as auth_service
+from wms.channels import service as channels_service
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch):
+    # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
+    monkeypatch.setattr(
+        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
+
+
+class Clock:
+    """``utcnow`` of the auth and token services, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(auth_service, "utcnow", clock)
+    monkeypatch.setattr(channels_service, "utcnow", clock)
+    return clock
