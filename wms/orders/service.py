@@ -11,15 +11,30 @@ import hashlib
 import json
 import secrets
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    DateTime,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from wms.catalog.models import Product
 from wms.channels.models import Channel
-from wms.channels.outbox import emit
+from wms.channels.outbox import emit, outbox_insert
 from wms.channels.service import ship_from_locations
 from wms.errors import Forbidden, IdempotencyConflict, InsufficientStock, InvalidState, NotFound, ValidationError
 from wms.extensions import db
@@ -27,7 +42,7 @@ from wms.locations.models import Location
 from wms.orders.models import CANCELLABLE, Order, OrderEvent, OrderLine
 from wms.orders.rules import Allocation, Candidate, NotEnoughStock, route_pickup, route_ship
 from wms.stock.models import Reservation, StockLevel
-from wms.stock.service import record_changes
+from wms.stock.service import change_log_insert, change_log_params, record_changes
 from wms.timeutil import isoformat, utcnow
 from wms.uow import unit_of_work
 
@@ -265,81 +280,21 @@ def _reserve(
 def _insert_order_in_one_statement(conn: Connection, order: Order, levels: list[tuple[int, int]]) -> None:
     """PostgreSQL: what :func:`_insert_order`, ``record_changes`` and ``emit`` write, in one statement (data-
     modifying CTEs), so that an order costs one round trip for all its rows; sets the ids on the objects."""
-    now = order.created_at
-    params: dict[str, Any] = {
-        "channel_id": order.channel_id,
-        "external_id": order.external_id,
-        "fulfilment": order.fulfilment,
-        "status": order.status,
-        "customer": json.dumps(order.customer, ensure_ascii=False),
-        "ship_to": json.dumps(order.ship_to, ensure_ascii=False),
-        "pickup_location_id": order.pickup_location_id,
-        "pickup_code": order.pickup_code,
-        "request_hash": order.request_hash,
-        "now": now,
-        "event_status": order.events[0].status,
-        "actor": order.events[0].actor,
-    }
-    line_rows, reservation_rows, change_rows = [], [], []
-    reservations: list[Reservation] = []
-    for i, line in enumerate(order.lines):
-        line_rows.append(f"(CAST(:l{i}n AS INTEGER), CAST(:l{i}p AS INTEGER), CAST(:l{i}q AS INTEGER))")
-        params.update({f"l{i}n": line.line_no, f"l{i}p": line.product_id, f"l{i}q": line.qty})
-        for r in line.reservations:
-            j = len(reservations)
-            reservations.append(r)
-            reservation_rows.append(
-                f"(CAST(:r{j}n AS INTEGER), CAST(:r{j}p AS INTEGER), CAST(:r{j}l AS INTEGER), CAST(:r{j}q AS INTEGER),"
-                f" CAST(:r{j}t AS BOOLEAN), CAST(:r{j}d AS INTEGER))"
-            )
-            params.update(
-                {
-                    f"r{j}n": line.line_no,
-                    f"r{j}p": r.product_id,
-                    f"r{j}l": r.location_id,
-                    f"r{j}q": r.qty,
-                    f"r{j}t": r.needs_transfer,
-                    f"r{j}d": r.deliver_to_location_id,
-                }
-            )
-    for k, (product_id, location_id) in enumerate(levels):
-        change_rows.append(
-            f"(txid_current(), CAST(:c{k}p AS INTEGER), CAST(:c{k}l AS INTEGER), CAST(:now AS TIMESTAMPTZ))"
-        )
-        params.update({f"c{k}p": product_id, f"c{k}l": location_id})
-    sql = f"""
-WITH o AS (
-  INSERT INTO "order" (channel_id, external_id, fulfilment, status, customer, ship_to, pickup_location_id,
-                       pickup_code, request_hash, created_at, updated_at)
-  VALUES (:channel_id, :external_id, :fulfilment, :status, CAST(:customer AS JSON), CAST(:ship_to AS JSON),
-          CAST(:pickup_location_id AS INTEGER), :pickup_code, :request_hash, :now, :now)
-  RETURNING id
-), l AS (
-  INSERT INTO order_line (order_id, line_no, product_id, qty, picked, shipped, collected, declined)
-  SELECT o.id, v.line_no, v.product_id, v.qty, 0, 0, 0, 0
-  FROM o, (VALUES {", ".join(line_rows)}) AS v (line_no, product_id, qty)
-  RETURNING id, line_no
-), r AS (
-  INSERT INTO reservation (order_line_id, product_id, location_id, qty, open_qty, needs_transfer,
-                           deliver_to_location_id, created_at)
-  SELECT l.id, v.product_id, v.location_id, v.qty, v.qty, v.needs_transfer, v.deliver_to, :now
-  FROM l JOIN (VALUES {", ".join(reservation_rows)}) AS v (line_no, product_id, location_id, qty, needs_transfer,
-                                                        deliver_to) ON v.line_no = l.line_no
-  RETURNING id, order_line_id, location_id
-), e AS (
-  INSERT INTO order_event (order_id, status, actor, at) SELECT o.id, :event_status, :actor, :now FROM o RETURNING id
-), c AS (
-  INSERT INTO stock_change (txid, product_id, location_id, created_at) VALUES {", ".join(change_rows)}
-), x AS (
-  INSERT INTO outbox_event (event, channel_id, subject_id, created_at)
-  SELECT 'order.updated', CAST(:channel_id AS INTEGER), o.id, :now FROM o
-)
-SELECT o.id,
-       (SELECT json_agg(json_build_array(l.line_no, l.id)) FROM l),
-       (SELECT json_agg(json_build_array(r.order_line_id, r.location_id, r.id)) FROM r),
-       (SELECT e.id FROM e)
-FROM o"""
-    order_id, line_ids, reservation_ids, event_id = conn.execute(text(sql), params).one()
+    reservations = [r for line in order.lines for r in line.reservations]
+    event = order.events[0]
+    order_row = _columns(order, Order)
+    line_rows = [_columns(line, OrderLine) for line in order.lines]
+    reservation_rows = [
+        _columns(r, Reservation) | {"line_no": line.line_no} for line in order.lines for r in line.reservations
+    ]
+    event_row = _columns(event, OrderEvent)
+    statement = _order_statement(tuple(order_row), tuple(line_rows[0]), tuple(reservation_rows[0]), tuple(event_row))
+    params = {f"order_{k}": v for k, v in order_row.items()} | {f"event_{k}": v for k, v in event_row.items()}
+    params |= {f"line_{k}": [row[k] for row in line_rows] for k in line_rows[0]}
+    params |= {f"reservation_{k}": [row[k] for row in reservation_rows] for k in reservation_rows[0]}
+    params |= change_log_params("postgresql", levels, order.created_at)
+    params |= {"outbox_channel_id": order.channel_id, "outbox_at": order.created_at}
+    order_id, line_ids, reservation_ids, event_id = conn.execute(statement, params).one()
     order.id = order_id
     by_line_no = dict(line_ids)
     for line in order.lines:
@@ -349,10 +304,90 @@ FROM o"""
         for r in line.reservations:
             r.order_line_id = line.id
             r.id = by_line_location[(line.id, r.location_id)]
-    event = order.events[0]
     event.order_id, event.id = order_id, event_id
     for obj in (order, *order.lines, *reservations, event):
         make_transient_to_detached(obj)
+
+
+@cache
+def _order_statement(
+    order_keys: tuple[str, ...],
+    line_keys: tuple[str, ...],
+    reservation_keys: tuple[str, ...],
+    event_keys: tuple[str, ...],
+) -> Select[Any]:
+    """The one statement of :func:`_insert_order_in_one_statement`, built once per shape (the columns given): the
+    order's rows as :func:`_insert_order` writes them (:func:`_columns`), the change-log and outbox rows as the
+    INSERTs ``record_changes`` and ``emit`` execute (``change_log_insert``, ``outbox_insert``). Lines and
+    reservations come as one array per column, so the text is the same for any number of them (compiled once,
+    prepared by PostgreSQL)."""
+    order_t, line_t, reservation_t, event_t = (
+        Order.__table__,
+        OrderLine.__table__,
+        Reservation.__table__,
+        OrderEvent.__table__,
+    )
+    o = (
+        insert(order_t)
+        .values({k: bindparam(f"order_{k}", type_=order_t.c[k].type) for k in order_keys})
+        .returning(order_t.c.id)
+        .cte("o")
+    )
+    line_rows = _arrays("line", line_t, line_keys)
+    lines = (
+        insert(line_t)
+        .from_select(["order_id", *line_keys], select(o.c.id, *line_rows.c).join_from(o, line_rows, true()))
+        .returning(line_t.c.id, line_t.c.line_no)
+        .cte("l")
+    )
+    # A reservation names its line by number until the line's id is known.
+    reservation_rows = _arrays("reservation", reservation_t, reservation_keys, {"line_no": line_t.c.line_no.type})
+    stored = [k for k in reservation_keys if k != "line_no"]
+    reserved = (
+        insert(reservation_t)
+        .from_select(
+            ["order_line_id", *stored],
+            select(lines.c.id, *(reservation_rows.c[k] for k in stored)).join_from(
+                lines, reservation_rows, reservation_rows.c.line_no == lines.c.line_no
+            ),
+        )
+        .returning(reservation_t.c.id, reservation_t.c.order_line_id, reservation_t.c.location_id)
+        .cte("r")
+    )
+    events = (
+        insert(event_t)
+        .from_select(
+            ["order_id", *event_keys],
+            select(o.c.id, *(bindparam(f"event_{k}", type_=event_t.c[k].type) for k in event_keys)),
+        )
+        .returning(event_t.c.id)
+        .cte("e")
+    )
+    changes = change_log_insert("postgresql").cte("c")
+    outbox = outbox_insert(
+        "order.updated",
+        o.c.id,
+        bindparam("outbox_channel_id", type_=Integer),
+        now=bindparam("outbox_at", type_=DateTime(timezone=True)),
+    ).cte("x")
+    return select(
+        o.c.id,
+        select(func.json_agg(func.json_build_array(lines.c.line_no, lines.c.id))).scalar_subquery(),
+        select(
+            func.json_agg(func.json_build_array(reserved.c.order_line_id, reserved.c.location_id, reserved.c.id))
+        ).scalar_subquery(),
+        select(events.c.id).scalar_subquery(),
+    ).add_cte(changes, outbox)
+
+
+def _arrays(prefix: str, table: Table, keys: tuple[str, ...], extra: dict[str, Any] | None = None) -> Any:
+    """Rows given as one array parameter per column (``:<prefix>_<key>``), unnested side by side."""
+    types = {k: (extra or {}).get(k) or table.c[k].type for k in keys}
+    return (
+        func.unnest(*(bindparam(f"{prefix}_{k}", type_=ARRAY(types[k])) for k in keys))
+        .table_valued(*(column(k, types[k]) for k in keys))
+        .render_derived(name=f"{prefix}_rows")
+    )
 
 
 def _insert_order(session: Session, order: Order) -> None:

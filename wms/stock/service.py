@@ -7,12 +7,28 @@ writes a ``StockChange`` (the availability change log). Levels are changed with 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    DateTime,
+    Insert,
+    Integer,
+    bindparam,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,7 +48,7 @@ from wms.stock.models import (
     StockQuant,
 )
 from wms.timeutil import utcnow
-from wms.uow import current_txid_expr, unit_of_work
+from wms.uow import unit_of_work
 
 
 def _dialect_insert(session: Session, table):
@@ -132,16 +148,54 @@ def bump_on_hand(session: Session, product_id: int, location_id: int, delta: int
     record_changes(session, [(product_id, location_id)])
 
 
-def record_changes(session: Session, pairs: list[tuple[int, int]]) -> None:
-    """Append (product id, location id) pairs to the availability change log."""
-    if not pairs:
-        return
-    now = utcnow()
-    stmt = insert(StockChange.__table__).values(txid=current_txid_expr())
-    # Core, not the ORM's bulk insert: this runs in every stock-changing transaction, order intake included.
-    session.connection().execute(
-        stmt, [{"product_id": p, "location_id": loc, "created_at": now} for p, loc in sorted(set(pairs))]
+@cache
+def change_log_insert(dialect: str) -> Insert:
+    """The INSERT ... SELECT that appends (product id, location id) pairs to the availability change log, each
+    row stamped with the writing transaction's id: what a change-log row is, stated once. Its parameters come
+    from :func:`change_log_params`. Executed by :func:`record_changes`; order intake on PostgreSQL runs it as a
+    CTE of its single statement. One text for any number of pairs, so that it is compiled (and on PostgreSQL
+    prepared) once."""
+    if dialect == "postgresql":
+        pairs = (
+            func.unnest(
+                bindparam("changed_products", type_=ARRAY(Integer)),
+                bindparam("changed_locations", type_=ARRAY(Integer)),
+            )
+            .table_valued(column("product_id", Integer), column("location_id", Integer))
+            .render_derived(name="changed")
+        )
+        product_id, location_id, txid = pairs.c.product_id, pairs.c.location_id, func.txid_current()
+    else:
+        pairs = func.json_each(bindparam("changed_pairs")).table_valued("value").alias("changed")
+        product_id = func.json_extract(pairs.c.value, "$[0]")
+        location_id = func.json_extract(pairs.c.value, "$[1]")
+        txid = literal_column("0", BigInteger)  # writers are serialised: seq order is commit order
+    return insert(StockChange.__table__).from_select(
+        ["txid", "product_id", "location_id", "created_at"],
+        select(txid, product_id, location_id, bindparam("changed_at", type_=DateTime(timezone=True))).select_from(
+            pairs
+        ),
     )
+
+
+def change_log_params(dialect: str, pairs: Iterable[tuple[int, int]], now: datetime | None = None) -> dict[str, Any]:
+    """The parameters of :func:`change_log_insert` for ``pairs`` (at least one), each pair once, in order."""
+    ordered = sorted(set(pairs))
+    params: dict[str, Any] = {"changed_at": now or utcnow()}
+    if dialect == "postgresql":
+        params["changed_products"] = [p for p, _ in ordered]
+        params["changed_locations"] = [loc for _, loc in ordered]
+    else:
+        params["changed_pairs"] = json.dumps(ordered)
+    return params
+
+
+def record_changes(session: Session, pairs: list[tuple[int, int]]) -> None:
+    """Append (product id, location id) pairs to the availability change log, in the caller's transaction."""
+    if pairs:
+        conn = session.connection()
+        # Core, not the ORM's bulk insert: this runs in every stock-changing transaction, order intake included.
+        conn.execute(change_log_insert(conn.dialect.name), change_log_params(conn.dialect.name, pairs))
 
 
 @dataclass
