@@ -3,6 +3,7 @@ WMS_TIMEZONE setting says otherwise), with the zone's abbreviation; the API keep
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -71,6 +72,14 @@ def test_station_pages_show_seconds_and_give_the_browser_the_zone(client, shop):
     assert "2025-01-15 10:00:05 GMT" in client.get("/stations").get_data(as_text=True)
     page = client.get("/stations/KRK-1").get_data(as_text=True)
     assert "2025-01-15 10:00:05 GMT" in page and 'data-zone="Europe/London"' in page
+
+
+def test_sign_in_failures_are_shown_in_the_managers_zone(client, shop):
+    assert client.post("/login", data={"username": "kasia", "password": "wrong"}).status_code != 303
+    sign_in(client, "boss")  # no home location: the setting's zone
+    html = client.get("/security/sign-ins").get_data(as_text=True)
+    assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T<", html)) == 3  # by name, by address, the row
+    assert "UTC" not in html
 
 
 def test_without_a_location_the_users_home_zone_then_the_setting(app, shop):
