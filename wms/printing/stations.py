@@ -176,8 +176,12 @@ def record_scans(station_code: str, scans: Iterable[dict[str, Any]], now: dateti
             raise NotFound(f"no station {station_code}", {"station": station_code})
         station_id = station.id
         rows = []
+        # A counter scans the same codes again and again (ten of one product): each code is looked up once a batch.
+        meanings: dict[str, tuple[str, dict[str, Any]]] = {}
         for client_id, scan in batch.items():
-            kind, parsed = resolve_code(scan["code"], station.location_id, session)
+            if scan["code"] not in meanings:
+                meanings[scan["code"]] = resolve_code(scan["code"], station.location_id, session)
+            kind, parsed = meanings[scan["code"]]
             rows.append(
                 {
                     "station_id": station_id,

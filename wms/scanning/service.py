@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from devices.scan import ScanError, ScanKind, ScanResult, parse_scan
@@ -208,18 +208,59 @@ def _resolve_plain(
 def _lookup_plain(
     session: Session, scan: ScanResult, code: str, location_id: int | None, expect: str | None
 ) -> Resolved | None:
+    orders: dict[Lookup, Resolved] | None = None
     for lookup in rules.plain_lookups(expect):
         if lookup is Lookup.BIN:
             found = _bin(session, scan, location_id, code) if location_id is not None else None
-        elif lookup is Lookup.PICKUP:
-            found = _pickup(session, scan, code.upper())
-        elif lookup is Lookup.ORDER:
-            found = _order(session, scan, code)
         else:
-            found = _tracking(session, scan, code)
+            if orders is None:
+                orders = _orders_named_by(session, scan, code)
+            found = orders.get(lookup)
         if found is not None:
             return found
     return None
+
+
+def _orders_named_by(session: Session, scan: ScanResult, code: str) -> dict[Lookup, Resolved]:
+    """The orders a plain code may name, as a pickup code, an order id or reference, a parcel's tracking number:
+    one round trip (a UNION of indexed reads) instead of one per lookup, for the codes that name nothing."""
+
+    def branch(how: str, query: Any) -> Any:
+        return query.add_columns(literal(how).label("how"))
+
+    # typed NULLs: PostgreSQL will not unite an untyped NULL with a column of the tracking branch
+    no_parcel = (
+        cast(null(), Shipment.tracking.type).label("tracking"),
+        cast(null(), Shipment.id.type).label("shipment_id"),
+    )
+    branches = [
+        branch("pickup", select(*_ORDER_COLUMNS, *no_parcel).where(Order.pickup_code == code.upper())),
+        branch("reference", select(*_ORDER_COLUMNS, *no_parcel).where(Order.external_id == code)),
+        branch(
+            "tracking",
+            select(*_ORDER_COLUMNS, Shipment.tracking, Shipment.id.label("shipment_id"))
+            .join(Shipment, Shipment.order_id == Order.id)
+            .where(Shipment.tracking == code),
+        ),
+    ]
+    order_id = rules.order_id_of(code)
+    if order_id is not None:
+        branches.append(branch("id", select(*_ORDER_COLUMNS, *no_parcel).where(Order.id == order_id)))
+    rows: dict[str, list[Any]] = {"pickup": [], "reference": [], "tracking": [], "id": []}
+    for row in session.execute(union_all(*branches)):
+        rows[row.how].append(row)
+    found: dict[Lookup, Resolved] = {}
+    if rows["pickup"]:
+        found[Lookup.PICKUP] = _order_resolved(scan, rows["pickup"][0], "pickup", "pickup_code", code.upper())
+    if rows["id"]:
+        found[Lookup.ORDER] = _order_resolved(scan, rows["id"][0], "order", "id", str(rows["id"][0].id))
+    elif len(rows["reference"]) == 1:  # a reference two channels use names neither
+        row = rows["reference"][0]
+        found[Lookup.ORDER] = _order_resolved(scan, row, "order", "reference", str(row.id))
+    if rows["tracking"]:
+        row = max(rows["tracking"], key=lambda r: r.shipment_id)  # the newest parcel with that number
+        found[Lookup.TRACKING] = _order_resolved(scan, row, "order", "tracking", str(row.id), tracking=row.tracking)
+    return found
 
 
 # --- lookups ----------------------------------------------------------------------------------------------------
