@@ -710,12 +710,13 @@ def _seed_users() -> list[tuple[str, str, str | None, str, bool]]:
 DEMO_ZEBRA = "WH1-zebra"
 
 
-def demo_printers(instance_path: str) -> list[tuple[str, str, str]]:
+def demo_printers(root: str) -> list[tuple[str, str, str]]:
     """(name, URL, location) of the demo's printers: a PDF "hot folder" per location and, at the warehouse, a
-    ZPL printer that appends to a file, all under ``<instance>/printouts``."""
+    ZPL printer that appends to a file, all under ``root``: the folder printer URLs may point into
+    (``PRINTER_DIR_ROOT``, by default ``<instance>/printouts``)."""
     import os
 
-    root = os.path.join(os.path.abspath(instance_path), "printouts")
+    root = os.path.abspath(root)
     printers = [(f"{code}-pdf", f"pdf+dir://{os.path.join(root, code)}", code) for code in LOCATIONS]
     printers.append((DEMO_ZEBRA, f"zpl+file://{os.path.join(root, DEMO_ZEBRA + '.zpl')}", "WH1"))
     return printers
@@ -731,15 +732,13 @@ def _seed_printers() -> str:
     """Register the demo printers (those that exist already are kept) and make their folders."""
     import os
 
-    from flask import current_app
-
     from wms.errors import NotFound
     from wms.extensions import db
-    from wms.printing.service import add_printer, get_printer
+    from wms.printing.service import add_printer, get_printer, printer_url_policy
 
-    root = os.path.join(os.path.abspath(current_app.instance_path), "printouts")
+    root = printer_url_policy().dir_root
     created = 0
-    for name, url, location in demo_printers(current_app.instance_path):
+    for name, url, location in demo_printers(root):
         # The PDF printers write into their folder, the ZPL one appends to a file there: both must exist to print.
         os.makedirs(os.path.join(root, location) if url.startswith("pdf+dir:") else root, exist_ok=True)
         try:
@@ -839,9 +838,10 @@ def _print_summary(result: DemoResult, database: str) -> None:
     echo(f"The Kraków counter station ({result.url}/stations/{DEMO_STATION}), with simulated devices:")
     echo("  python3 -m devices.simulators.fake_printer --port 9100            # its label printer")
     echo("  python3 -m devices.simulators.virtual_scanner --link /tmp/ttyScanner   # type codes to scan them")
+    station_printer, station_printer_url, _location = DEMO_STATION_PRINTER
     echo(
         f"  wms station --server {result.url} --token {result.station_token} --station {DEMO_STATION}"
-        " --scanner /tmp/ttyScanner"
+        f" --scanner /tmp/ttyScanner --printer {station_printer}={station_printer_url}"
     )
     echo("")
     skus = "&".join(f"sku={s}" for s in result.sample_skus)

@@ -28,9 +28,9 @@ ATTENTION_STATUSES = ("failed", "unknown")
 
 def state_badge(state: str | None, active: bool = True) -> tuple[str, str]:
     """(text, css modifier) of a printer's last state: ``ok`` ready, ``warn`` needs a person at the printer
-    (paper out, head open, ribbon out, paused), ``bad`` unreachable, ``idle`` never checked or switched off."""
+    (paper out, head open, ribbon out, paused), ``bad`` unreachable, ``idle`` never checked or disabled."""
     if not active:
-        return "switched off", "idle"
+        return "disabled", "idle"
     if not state:
         return "not checked yet", "idle"
     text = state.strip()

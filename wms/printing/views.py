@@ -13,12 +13,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField
+from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.rules import safe_next
-from wms.errors import NotFound, WMSError
+from wms.auth.service import visible_locations
+from wms.errors import NotFound, ValidationError, WMSError
 from wms.params import MAX_BIG_ID, MAX_ID, MAX_PAGE, page_int, session_int
 from wms.printing import previews, queries
 from wms.printing.models import JOB_STATUSES, PrintJob
@@ -52,6 +53,16 @@ class PrintForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """No fields: the CSRF token of a button (reprint, cancel, test, dismiss)."""
+
+
+class PrinterForm(FlaskForm):
+    """A printer as a manager adds or edits it. The fields are checked by the service (every field at once, the
+    printer URL rules included); the form itself checks only the CSRF token."""
+
+    name = StringField("Name")
+    url = StringField("URL")
+    location = SelectField("Location", validate_choice=False)
+    station = StringField("Station")
 
 
 def print_form(user, prefer_location: str | None = None) -> PrintForm:
@@ -210,7 +221,8 @@ def label_preview(kind: str, fmt: str):
 @roles_required(*ALL_ROLES)
 def printers():
     groups = queries.printers_by_location(me())
-    return render_template("printing/printers.html", groups=groups, form=ActionForm())
+    can_manage = me().role in MANAGERS
+    return render_template("printing/printers.html", groups=groups, form=ActionForm(), can_manage=can_manage)
 
 
 @bp.post("/printers/<int:printer_id>/test")
@@ -227,6 +239,115 @@ def printer_test(printer_id: int):
     job = service.print_test_label(printer.name, actor=me())
     flash(f"Test label queued on {job.printer.name} as job {job.id}.", "success")
     return redirect(url_for("printing.job", job_id=job.id), 303)
+
+
+# --- adding, editing and disabling printers (managers) ----------------------------------------------------------
+
+
+def _printer_form_page(form: PrinterForm, printer=None, errors: dict[str, list[str]] | None = None, status: int = 200):
+    form.location.choices = [(loc.code, f"{loc.code} · {loc.name}") for loc in visible_locations(me())]
+    page = render_template("printing/printer_form.html", form=form, printer=printer, errors=errors or {})
+    return page, status
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for detail in exc.details or [{"field": "", "message": exc.message}]:
+        errors.setdefault(detail.get("field") or "", []).append(detail.get("message", ""))
+    return errors
+
+
+def _posted_printer_form() -> PrinterForm:
+    form = PrinterForm()
+    if not form.validate_on_submit():
+        abort(400)  # only the CSRF token is checked here: an expired form
+    return form
+
+
+@bp.get("/printers/new")
+@roles_required(*MANAGERS)
+def printer_new():
+    form = PrinterForm(formdata=None, location=request.args.get("location", ""))
+    return _printer_form_page(form)
+
+
+@bp.post("/printers/new")
+@roles_required(*MANAGERS)
+def printer_create():
+    from wms.printing import service
+
+    form = _posted_printer_form()
+    try:
+        printer = service.add_printer(
+            form.name.data or "", form.url.data or "", form.location.data or "", form.station.data
+        )
+    except ValidationError as exc:
+        return _printer_form_page(form, errors=_field_errors(exc), status=422)
+    flash(f"Printer {printer.name} added.", "success")
+    return redirect(url_for("printing.printers"), 303)
+
+
+def _managed_printer(printer_id: int):
+    try:
+        return queries.get_printer_for(me(), printer_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/printers/<int:printer_id>/edit")
+@roles_required(*MANAGERS)
+def printer_edit(printer_id: int):
+    printer = _managed_printer(printer_id)
+    form = PrinterForm(
+        formdata=None,
+        name=printer.name,
+        url=printer.url,
+        location=printer.location.code,
+        station=printer.station.code if printer.station else "",
+    )
+    return _printer_form_page(form, printer)
+
+
+@bp.post("/printers/<int:printer_id>/edit")
+@roles_required(*MANAGERS)
+def printer_update(printer_id: int):
+    from wms.printing import service
+
+    printer = _managed_printer(printer_id)
+    form = _posted_printer_form()
+    form.name.data = printer.name  # the name stays: station agents know the printer by it
+    try:
+        printer = service.update_printer(printer_id, form.url.data or "", form.location.data or "", form.station.data)
+    except ValidationError as exc:
+        return _printer_form_page(form, printer, errors=_field_errors(exc), status=422)
+    flash(f"Printer {printer.name} saved.", "success")
+    return redirect(url_for("printing.printers"), 303)
+
+
+@bp.post("/printers/<int:printer_id>/disable")
+@roles_required(*MANAGERS)
+def printer_disable(printer_id: int):
+    return _set_enabled(printer_id, False)
+
+
+@bp.post("/printers/<int:printer_id>/enable")
+@roles_required(*MANAGERS)
+def printer_enable(printer_id: int):
+    return _set_enabled(printer_id, True)
+
+
+def _set_enabled(printer_id: int, enabled: bool):
+    from wms.printing import service
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    _managed_printer(printer_id)
+    printer = service.set_printer_enabled(printer_id, enabled)
+    if enabled:
+        flash(f"Printer {printer.name} enabled.", "success")
+    else:
+        flash(f"Printer {printer.name} disabled: it takes no new jobs; jobs queued before wait.", "success")
+    return redirect(url_for("printing.printers"), 303)
 
 
 # --- print jobs ----------------------------------------------------------------------------------------------

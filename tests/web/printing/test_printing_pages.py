@@ -19,6 +19,7 @@ from tests.web.staff import (  # noqa: F401 (fixtures)
     sign_in,
 )
 from wms.auth.service import find_user
+from wms.errors import ValidationError
 from wms.extensions import db
 from wms.printing.models import Printer
 from wms.printing.service import claim_jobs, print_label, record_outcome
@@ -99,6 +100,124 @@ def test_pages_need_a_role_and_a_sign_in(client, app, shop):
         assert client.get(url).status_code == 302
     assert client.post(f"/printers/{shop['ST1-pdf']}/test").status_code == 302
     assert job_count() == 0
+
+
+# --- adding, editing and disabling printers (managers) -----------------------------------------------------------
+
+
+def printer_row(name: str):
+    db.session.rollback()
+    try:
+        return db.session.query(Printer).filter_by(name=name).one_or_none()
+    finally:
+        db.session.rollback()
+
+
+def test_a_manager_adds_a_printer(client, shop):
+    sign_in(client, "boss")
+    page = client.get("/printers").get_data(as_text=True)
+    assert 'href="/printers/new"' in page
+    form = client.get("/printers/new?location=ST1").get_data(as_text=True)
+    assert '<option value="ST1" selected>' in form
+    data = {"name": "ST1-zebra", "url": "zpl+tcp://192.168.7.20:9100", "location": "ST1"}
+    r = client.post("/printers/new", data=data)
+    assert r.status_code == 303 and r.headers["Location"] == "/printers"
+    added = printer_row("ST1-zebra")
+    assert (added.url, added.fmt, added.active, added.station_id) == ("zpl+tcp://192.168.7.20:9100", "zpl", True, None)
+    assert "Printer ST1-zebra added." in flashes(client.get("/printers").get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("zpl+file:///etc/passwd", "neither a printer device"),
+        ("pdf+dir:///etc", "hot folders must be under"),
+        ("zpl+file:///dev/usb/../../etc/passwd", "&#39;..&#39;"),
+        ("zpl+tcp://169.254.169.254:80", "metadata"),
+        ("zpl+tcp://169.254.10.10:9100", "link-local"),
+        ("zpl+tcp://[fe80::1]:9100", "link-local"),
+        ("http://printer/", "not a printer URL"),
+    ],
+)
+def test_a_bad_printer_url_is_refused_on_the_page(client, shop, url, message):
+    sign_in(client, "boss")
+    r = client.post("/printers/new", data={"name": "EVIL", "url": url, "location": "WH1"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    error = html.split('id="err-url"', 1)[1].split("</p>", 1)[0]
+    assert message in error, error
+    assert 'value="EVIL"' in html  # what was typed stays in the form
+    assert printer_row("EVIL") is None
+
+
+def test_every_field_is_checked_at_once_on_the_page(client, shop):
+    sign_in(client, "boss")
+    r = client.post("/printers/new", data={"name": "", "url": "", "location": "NOWHERE"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    for field in ("name", "url", "location"):
+        assert f'id="err-{field}"' in html
+
+
+def test_a_manager_edits_a_printer_with_the_same_rules(client, shop, tmp_path):
+    sign_in(client, "boss")
+    printer_id = shop["ST2-pdf"]
+    form = client.get(f"/printers/{printer_id}/edit").get_data(as_text=True)
+    assert f'value="pdf+dir://{tmp_path}"' in form and "The name stays" in form
+    r = client.post(f"/printers/{printer_id}/edit", data={"url": "pdf+dir:///etc", "location": "ST2"})
+    assert r.status_code == 422 and "hot folders must be under" in r.get_data(as_text=True)
+    assert printer_row("ST2-pdf").url == f"pdf+dir://{tmp_path}"
+    (tmp_path / "ST2").mkdir()
+    data = {"url": f"pdf+dir://{tmp_path}/ST2", "location": "ST2", "station": "ST2-C1", "name": "RENAMED"}
+    r = client.post(f"/printers/{printer_id}/edit", data=data)
+    assert r.status_code == 303
+    changed = printer_row("ST2-pdf")
+    assert changed.url == f"pdf+dir://{tmp_path}/ST2" and changed.station.code == "ST2-C1"
+    assert client.get("/printers/999999/edit").status_code == 404
+
+
+def test_a_disabled_printer_is_listed_as_disabled_and_gets_no_jobs(client, shop):
+    sign_in(client, "boss")
+    r = client.post(f"/printers/{shop['ST1-pdf']}/disable")
+    assert r.status_code == 303
+    assert printer_row("ST1-pdf").active is False
+    html = client.get("/printers").get_data(as_text=True)
+    row = html.split("<strong>ST1-pdf</strong>", 1)[1].split("</tr>", 1)[0]
+    assert '<span class="badge badge-idle">disabled</span>' in row and ">Enable<" in row
+    assert "Print test label" not in row
+    assert "ST1-pdf" not in client.get("/products/KT-1").get_data(as_text=True).split("<select", 1)[-1]
+    with pytest.raises(ValidationError, match="disabled"):
+        product_job(shop, "ST1-pdf", "kasia")
+    assert client.post(f"/printers/{shop['ST1-pdf']}/test").status_code == 404 or job_count() == 0
+    assert job_count() == 0
+    assert client.post(f"/printers/{shop['ST1-pdf']}/enable").status_code == 303
+    assert printer_row("ST1-pdf").active is True
+
+
+def test_clerks_cannot_add_edit_or_disable_printers(client, shop):
+    sign_in(client, "kasia")
+    assert 'href="/printers/new"' not in client.get("/printers").get_data(as_text=True)
+    assert client.get("/printers/new").status_code == 403
+    data = {"name": "X", "url": "zpl+tcp://127.0.0.1:9100", "location": "ST1"}
+    assert client.post("/printers/new", data=data).status_code == 403
+    assert client.get(f"/printers/{shop['ST1-pdf']}/edit").status_code == 403
+    assert client.post(f"/printers/{shop['ST1-pdf']}/edit", data=data).status_code == 403
+    assert client.post(f"/printers/{shop['ST1-pdf']}/disable").status_code == 403
+    assert printer_row("X") is None and printer_row("ST1-pdf").active is True
+
+
+def test_printer_forms_carry_a_csrf_token(client, app, shop, monkeypatch):
+    sign_in(client, "boss")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    for url in ("/printers/new", f"/printers/{shop['ST1-pdf']}/edit"):
+        assert 'name="csrf_token" type="hidden" value="' in client.get(url).get_data(as_text=True)
+    html = client.get("/printers").get_data(as_text=True)
+    disable = html.split(f'action="/printers/{shop["ST1-pdf"]}/disable"', 1)[1].split("</form>", 1)[0]
+    assert 'name="csrf_token" type="hidden" value="' in disable
+    data = {"name": "X", "url": "zpl+tcp://127.0.0.1:9100", "location": "ST1"}
+    assert client.post("/printers/new", data=data).status_code == 400
+    assert client.post(f"/printers/{shop['ST1-pdf']}/disable").status_code == 400
+    assert printer_row("X") is None and printer_row("ST1-pdf").active is True
 
 
 # --- print jobs ------------------------------------------------------------------------------------------------
