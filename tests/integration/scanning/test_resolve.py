@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.factories import make_bin
 from tests.integration.scanning.conftest import DIGIT_TRACKING, EAN, TRACKING, Site
@@ -195,3 +197,23 @@ def test_it_only_reads(site: Site) -> None:
 
     resolve_scan("A-01", site.wh1)
     assert not db.session.new and not db.session.dirty
+
+
+CODE_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=140),
+    st.from_regex(r"\A(\$[BLTOPRWX]:|\]C0|\]E0|\]C1)[\x20-\x7e]{0,40}\Z"),
+    st.from_regex(r"\A[0-9]{1,24}\Z"),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=CODE_TEXT, expect=st.sampled_from([None, "bin", "shelf", "product", "tote", "order"]))
+def test_any_code_resolves_or_is_an_unknown_code(site: Site, raw: str, expect: str | None) -> None:
+    try:
+        found = resolve_scan(raw, site.wh1, expect)
+    except UnknownCode as exc:
+        assert exc.message and exc.details["reason"]
+    else:
+        assert found.kind in {"product", "bin", "location", "order", "pickup", "sscc", "tote", "return", "wave", "gs1"}
+        assert found.to_dict()["kind"] == found.kind
