@@ -68,6 +68,19 @@ def upgrade():
 
 
 def downgrade():
+    # Tables that reference "user" go first; then "user" loses its column in place (SQLite 3.35+ drops a column
+    # without copying the table, which a batch copy could not do here: DROP TABLE "user" fails while rows of
+    # other tables still reference it).
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+    op.drop_table('user_session')
+
+    with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
+        batch_op.drop_index('ix_sign_in_failure_at')
+        batch_op.drop_index('ix_sign_in_failure_address_at')
+        batch_op.drop_index('ix_sign_in_failure_username_at')
+    op.drop_table('sign_in_failure')
+
     op.execute("DELETE FROM api_token WHERE scope = 'staff'")
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_api_token_staff_user'), type_='check')
@@ -82,15 +95,7 @@ def downgrade():
         batch_op.drop_column('device')
         batch_op.drop_column('user_id')
 
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('cut_off_at')
-
-    with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
-        batch_op.drop_index('ix_sign_in_failure_at')
-        batch_op.drop_index('ix_sign_in_failure_address_at')
-        batch_op.drop_index('ix_sign_in_failure_username_at')
-    op.drop_table('sign_in_failure')
-
-    with op.batch_alter_table('user_session', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
-    op.drop_table('user_session')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE "user" DROP COLUMN cut_off_at')
+    else:
+        op.drop_column('user', 'cut_off_at')
