@@ -27,14 +27,15 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_RETRY_BASE": 1.0,  # first retry after this many seconds, doubling up to PRINT_RETRY_MAX
     "PRINT_LEASE_MARGIN": 5.0,  # seconds a claimed job is held beyond the time its printer may take
     "PRINT_THREADS": 8,  # printers talked to at once by one print round
+    "PRINTER_DEVICE_PATHS": None,  # device files printers may be (fnmatch patterns, ":"-separated); None: USB/serial
+    "PRINTER_DIR_ROOT": None,  # pdf+dir hot folders (and zpl+file files) must be under it; None: <instance>/printouts
+    "PRINTER_ALLOW_LINK_LOCAL": False,  # TCP printers on 169.254/16 or fe80::/10 (metadata addresses never)
+    "LONGPOLL_SLOTS": 3,  # requests per server process that may wait for news (wms.longpoll); the rest poll
     "SESSION_IDLE_MINUTES": 720,  # a signed-in page session ends after this long without a request (a long shift)
     "SECURE_COOKIES": False,  # Secure flag on the session and remember cookies (on behind HTTPS)
     "BEHIND_PROXY": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)
     "LOGIN_FAILURES_PER_USER": 10,  # failed sign-ins a minute for one user name before 429
     "LOGIN_FAILURES_PER_ADDRESS": 50,  # failed sign-ins a minute from one client address before 429
-    "PRINTER_DEVICE_PATHS": None,  # device files printers may be (fnmatch patterns, ":"-separated); None: USB/serial
-    "PRINTER_DIR_ROOT": None,  # pdf+dir hot folders (and zpl+file files) must be under it; None: <instance>/printouts
-    "PRINTER_ALLOW_LINK_LOCAL": False,  # TCP printers on 169.254/16 or fe80::/10 (metadata addresses never)
     "TIMEZONE": "Europe/Warsaw",  # IANA zone of times on pages for locations without a zone of their own
 }
 
@@ -43,6 +44,7 @@ _BOOL = {"WEBHOOK_ALLOW_PRIVATE", "TESTING", "SECURE_COOKIES"}
 _BOOL |= {"PRINTER_ALLOW_LINK_LOCAL"}
 _INT = {"MAX_BODY", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_MAX_BACKOFF", "DB_POOL_SIZE", "PRINT_THREADS"}
 _INT |= {"BEHIND_PROXY", "LOGIN_FAILURES_PER_USER", "LOGIN_FAILURES_PER_ADDRESS"}
+_INT |= {"LONGPOLL_SLOTS"}
 _FLOAT = {
     "SESSION_IDLE_MINUTES",
     "WEBHOOK_TIMEOUT",

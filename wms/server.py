@@ -13,8 +13,13 @@ from sqlalchemy.exc import OperationalError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-#: gthread: a few threads per process keep slow clients (handhelds on weak Wi-Fi) from holding a whole worker
-THREADS_PER_WORKER = 4
+#: gthread: threads per process. Long polls may hold only a few of them (``WMS_LONGPOLL_SLOTS``, wms.longpoll), so
+#: the rest always serve ordinary requests; a thread that waits on the database or a slow client costs memory, not
+#: CPU, so 8 on 2 cores is cheap.
+THREADS_PER_WORKER = 8
+#: seconds an idle keep-alive connection is kept: gthread parks idle connections in its poller, not in a thread, so
+#: a page or agent that polls every few seconds (wms.longpoll.SHORT_POLL_EVERY) can reuse its connection
+KEEPALIVE_SECONDS = 5
 
 
 def schema_state() -> tuple[str | None, str | None]:
@@ -121,6 +126,7 @@ def _run_gunicorn(bind: str, workers: int) -> None:
             "workers": workers,
             "worker_class": "gthread",
             "threads": THREADS_PER_WORKER,
+            "keepalive": KEEPALIVE_SECONDS,
             "timeout": 60,
             "graceful_timeout": 20,
             "accesslog": "-",

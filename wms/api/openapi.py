@@ -183,7 +183,8 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         None,
         {
             200: "{jobs: [{id, attempt, printer: {name, url}, kind, reference, copies, content_type, "
-            "content_base64, leased_until}]}; an empty list after the wait",
+            "content_base64, leased_until}], retry_after}; an empty list after the wait; retry_after: seconds "
+            "before the next poll (0: at once; more when the server had no long-poll slot free and did not wait)",
             403: "forbidden: not a station token, or another station's",
         },
         [{"name": "wait", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 25, "default": 0}}],

@@ -1,9 +1,12 @@
 """Staff pages of stations: the list, and one station's live scans, printers and recent jobs.
 
 The live feed is a server-sent event stream read from the database (``station_scan`` rows after an id), so any
-app server can serve it and nothing is kept in memory between requests. Each response ends after about
-``STATION_EVENTS_SECONDS`` (25) so that a gunicorn thread is not held for ever; the browser's EventSource
-reconnects by itself with ``Last-Event-ID`` and misses nothing.
+app server can serve it and nothing is kept in memory between requests. A stream that gets one of the process's
+long-poll slots (:mod:`wms.longpoll`) stays open for about ``STATION_EVENTS_SECONDS`` (25); one that gets none
+sends what is new and ends at once, telling the browser to come back in a few seconds: many open pages then cost
+short requests instead of every server thread. Every stream starts with ``retry:`` and ends with an ``end`` event
+that carries the last id and the reconnection delay; the browser's EventSource reconnects by itself with
+``Last-Event-ID`` and misses nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, stream_with_context
 from flask_login import current_user
 
+from wms import longpoll
 from wms.auth.access import roles_required
 from wms.errors import Forbidden, NotFound
 from wms.params import MAX_BIG_ID, InvalidParameter, parse_int
@@ -95,30 +99,38 @@ def _after_id(*candidates: str | None) -> int | None:
 
 
 def _stream(code: str, after: int, duration: float, poll: float, keepalive: float) -> Iterator[str]:
-    # The browser waits 1 s before reconnecting once this response ends.
-    yield "retry: 1000\n\n"
-    deadline = time.monotonic() + duration
-    last_sent = time.monotonic()
-    while True:
-        try:
-            scans = scans_after(code, after, BATCH)
-        except NotFound:
-            return  # the station was removed
-        for scan in scans:
-            after = scan["id"]
-            data = json.dumps(scan, separators=(",", ":"), ensure_ascii=False)
-            yield f"id: {scan['id']}\nevent: scan\ndata: {data}\n\n"
-        now = time.monotonic()
-        if scans:
-            last_sent = now
-        if now >= deadline:
-            return
-        if len(scans) >= BATCH:
-            continue  # more are waiting: read on before sleeping
-        if now - last_sent >= keepalive:
-            last_sent = now
-            yield ": keep-alive\n\n"
-        time.sleep(min(poll, max(0.0, deadline - now)))
+    # The slot is taken when the stream starts and given back when it ends or the client goes away (the generator
+    # is closed); taken here rather than in the view, a response that never starts holds none.
+    with longpoll.hold(duration) as grant:
+        # The delay is sent first, on every stream: a full stream after a short one must undo the longer delay.
+        retry = grant.reconnect_ms()
+        yield f"retry: {retry}\n\n"
+        deadline = time.monotonic() + grant.seconds
+        last_sent = time.monotonic()
+        while True:
+            try:
+                scans = scans_after(code, after, BATCH)
+            except NotFound:
+                return  # the station was removed
+            for scan in scans:
+                after = scan["id"]
+                data = json.dumps(scan, separators=(",", ":"), ensure_ascii=False)
+                yield f"id: {scan['id']}\nevent: scan\ndata: {data}\n\n"
+            now = time.monotonic()
+            if scans:
+                last_sent = now
+            if now >= deadline:
+                break
+            if len(scans) >= BATCH:
+                continue  # more are waiting: read on before sleeping
+            if now - last_sent >= keepalive:
+                last_sent = now
+                yield ": keep-alive\n\n"
+            time.sleep(min(poll, max(0.0, deadline - now)))
+        # The id makes the browser resume after the last scan seen even when this stream sent none (a page opened
+        # without ?after=); the event tells the page that the end is planned, so it keeps showing "live".
+        end = json.dumps({"retry": retry, "short": grant.cut_short})
+        yield f"id: {after}\nretry: {retry}\nevent: end\ndata: {end}\n\n"
 
 
 @bp.context_processor

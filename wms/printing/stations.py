@@ -51,15 +51,14 @@ def touch_station(station_id: int, now: datetime | None = None) -> None:
     """Record that the station's agent called now. Writes only when the stored time is older than
     :data:`TOUCH_EVERY`; its own short transaction (no locks held beyond the station's row)."""
     now = now or utcnow()
+    stale = or_(Station.last_seen_at.is_(None), Station.last_seen_at < now - TOUCH_EVERY)
+    # Most calls find the station seen lately: one read on an autocommit connection answers them, where a write
+    # transaction would take SQLite's write lock (BEGIN IMMEDIATE) on every poll of every agent.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.execute(select(Station.id).where(Station.id == station_id, stale)).first() is None:
+            return
     with unit_of_work() as session:
-        session.execute(
-            update(Station)
-            .where(
-                Station.id == station_id,
-                or_(Station.last_seen_at.is_(None), Station.last_seen_at < now - TOUCH_EVERY),
-            )
-            .values(last_seen_at=now)
-        )
+        session.execute(update(Station).where(Station.id == station_id, stale).values(last_seen_at=now))
 
 
 # --- jobs of a station's agent -------------------------------------------------------------------------------
@@ -78,7 +77,10 @@ def wait_for_jobs(
     """Claim the station's due jobs (:func:`wms.printing.service.claim_jobs`: leased, committed before anything
     is printed), waiting up to ``wait`` seconds (at most :data:`MAX_WAIT`) for one to become due. Marks the
     station seen. Returns the jobs as the station API sends them, content rendered and base64-encoded. A job whose
-    label cannot be made from its data is recorded ``failed`` with the reason and not handed out."""
+    label cannot be made from its data is recorded ``failed`` with the reason and not handed out.
+
+    Waiting holds the caller's thread; the station API waits only while it holds a long-poll slot
+    (:mod:`wms.longpoll`) and asks with ``wait=0`` otherwise."""
     from wms.printing.service import claim_jobs
 
     touch_station(station_id)

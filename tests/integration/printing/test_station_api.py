@@ -92,7 +92,7 @@ def test_claims_the_stations_due_jobs_with_rendered_content(st1, any_app):
     assert zpl.startswith("^XA") and "SKU-1" in zpl and zpl.rstrip().endswith("^XZ")
     assert _job(mine).status == "sending" and _job(other).status == "queued"
     # Leased: not handed out again while the lease runs.
-    assert st1.get(JOBS.format("ST1-C1")).json == {"jobs": []}
+    assert st1.get(JOBS.format("ST1-C1")).json == {"jobs": [], "retry_after": 0}
     db.session.expire_all()
     seen = db.session.execute(select(Station.last_seen_at).where(Station.code == "ST1-C1")).scalar_one()
     assert seen is not None
@@ -118,7 +118,7 @@ def test_long_poll_answers_when_a_job_is_queued(st1):
 def test_long_poll_ends_empty_after_the_wait(st1):
     started = time.monotonic()
     r = st1.get(JOBS.format("ST1-C1") + "?wait=1")
-    assert r.json == {"jobs": []}
+    assert r.json == {"jobs": [], "retry_after": 0}
     assert 0.9 < time.monotonic() - started < 3
 
 
