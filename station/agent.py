@@ -646,15 +646,14 @@ class StationAgent:
                 self.stop_event.wait(self.pause_after_empty(answer, time.monotonic() - started))
 
     def pause_after_empty(self, answer: JobsAnswer, elapsed: float) -> float:
-        """Seconds to wait before the next poll after an empty answer that took ``elapsed`` s: the server's
-        ``retry_after`` (a little jitter, so that agents sent away together do not all come back together); else,
-        when the answer came back before the long poll's wait was up (a server that does not hold polls, or
-        ``--wait 0``), at least :data:`MIN_EMPTY_PAUSE`, so the agent never spins; else none."""
+        """Seconds to wait before the next poll after an empty answer that took ``elapsed`` s: at least
+        :data:`MIN_EMPTY_PAUSE` when the answer came back before the long poll's wait was up (a server that does
+        not hold polls, or ``--wait 0``), so the agent never spins; at least the server's ``retry_after`` (a little
+        jitter, so that agents sent away together do not all come back together); else none."""
+        pause = self.min_empty_pause if elapsed < max(float(self.wait), self.min_empty_pause) else 0.0
         if answer.retry_after is not None:
-            return answer.retry_after * random.uniform(1.0, 1.1)  # noqa: S311 (not cryptography)
-        if elapsed < max(float(self.wait), self.min_empty_pause):
-            return self.min_empty_pause
-        return 0.0
+            pause = max(pause, answer.retry_after * random.uniform(1.0, 1.1))  # noqa: S311 (not cryptography)
+        return pause
 
     def print_job(self, job: dict[str, Any]) -> str:
         """Print one job from the server on the printer of this PC it names, and report it; returns the outcome

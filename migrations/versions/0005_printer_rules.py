@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade():
+    # Nothing to change: a disabled printer is `printer.active` false (there since 0003), and the printer URL rules
+    # are checked in code wherever a URL is stored and again before the worker opens one, so URLs stored before
+    # them need no data migration (their jobs fail with the reason; a manager edits the URL).
     pass
 
 

@@ -126,6 +126,9 @@ def test_pause_after_an_empty_answer(tmp_path):
     assert agent.pause_after_empty(JobsAnswer([], None), 12.0) == 1.0
     assert agent.pause_after_empty(JobsAnswer([], None), 20.2) == 0.0  # the full wait: poll again at once
     assert _agent(tmp_path, wait=0).pause_after_empty(JobsAnswer([], None), 0.01) == 1.0
+    # "Come back at once" after the full wait is taken at its word; early, it still never spins.
+    assert agent.pause_after_empty(JobsAnswer([], 0.0), 20.1) == 0.0
+    assert _agent(tmp_path, wait=0).pause_after_empty(JobsAnswer([], 0.0), 0.01) == 1.0
 
 
 def test_retry_after_is_read_with_care():
@@ -134,3 +137,17 @@ def test_retry_after_is_read_with_care():
     assert _retry_after(3) == 3.0 and _retry_after(0.5) == 0.5
     assert _retry_after(10**9) == MAX_RETRY_AFTER and _retry_after(-5) == 0.0
     assert _retry_after("3") is None and _retry_after(True) is None and _retry_after(float("nan")) is None
+
+
+def test_the_station_distribution_needs_only_what_the_agent_imports():
+    """``distributions/wms-station`` installs the agent without the server's requirements."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "distributions" / "wms-station" / "pyproject.toml").read_text())
+    requirements = {r.split(">")[0].split("=")[0].strip().lower() for r in project["project"]["dependencies"]}
+    assert requirements == {"pyserial", "click", "biip"}
+    assert project["tool"]["setuptools"]["packages"] == ["station", "devices", "devices.simulators"]
+    assert project["project"]["scripts"]["wms-station"] == "station.cli:main"
+    setup = (ROOT / "setup.cfg").read_text()
+    extra = setup.split("\nstation =\n", 1)[1].split("\n\n", 1)[0].split("test =", 1)[0]
+    assert {line.split(">")[0].strip().lower() for line in extra.splitlines() if line.strip()} == requirements
