@@ -137,7 +137,12 @@ def register_error_handlers(app: Flask) -> None:
         if status == 413:
             message = f"request body is larger than {app.config['MAX_BODY']} bytes"
         body = {"error": {"code": code, "message": message, "details": None}}
-        return _challenge(jsonify(body), status)
+        response, status = _challenge(jsonify(body), status)
+        # The exception's own headers that say how to retry: RFC 9110 requires Allow on every 405.
+        for name, value in error.get_headers():
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -4,10 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from wms.api import bp
 from wms.api.schemas import REQUEST_SCHEMAS
+from wms.orders.models import ORDER_STATUSES
+
+#: text without NUL, which no field takes (PostgreSQL cannot store it)
+NO_NUL = r"^[^\x00]*$"
+#: text with something besides blanks, and no NUL: request bodies strip blanks before a minimum length counts
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+#: characters of a sku the document promises a path can name: printable, neither NUL nor a blank at either end
+#: (ASCII and the Latin letters; other printable skus work too, but cannot be stated as a pattern)
+_SKU_CHAR = "!-~\u00a1-\u00ac\u00ae-\u024f"
+#: path parameters, by name: what the endpoints accept (anything else is 404 or 422)
+PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "code": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+    "bin": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"},
+    "sku": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": f"^[{_SKU_CHAR}]([ {_SKU_CHAR}]*[{_SKU_CHAR}])?$",
+    },
+    "id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+}
+#: the cursor of the change feeds: the ``next`` of a previous page
+CURSOR = {
+    "name": "after",
+    "in": "query",
+    "description": "the next of the previous page; absent: from the beginning",
+    "schema": {"type": "string", "pattern": r"^[0-9]{1,18}\.[0-9]{1,18}$"},
+}
 
 #: (method, path, summary, scope, request schema name or None, {status: description}, query parameters)
 ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[str, Any]]]] = [
@@ -73,8 +102,8 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         None,
         {200: "{items: [...]}"},
         [
-            {"name": "sku", "in": "query", "schema": {"type": "string"}},
-            {"name": "location", "in": "query", "schema": {"type": "string"}},
+            {"name": "sku", "in": "query", "schema": {"type": "string", "pattern": NO_NUL}},
+            {"name": "location", "in": "query", "schema": {"type": "string", "pattern": NO_NUL}},
         ],
     ),
     (
@@ -89,7 +118,12 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
                 "name": "sku",
                 "in": "query",
                 "required": True,
-                "schema": {"type": "array", "items": {"type": "string"}},
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
+                    "minItems": 1,
+                    "maxItems": 100,
+                },
                 "style": "form",
                 "explode": True,
             }
@@ -112,7 +146,7 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         None,
         {200: "{changes: [...], next: cursor}"},
         [
-            {"name": "after", "in": "query", "schema": {"type": "string"}},
+            CURSOR,
             {
                 "name": "limit",
                 "in": "query",
@@ -142,6 +176,36 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         },
         [],
     ),
+    (
+        "get",
+        "/orders",
+        "This channel's orders: the one with an external_id, or those changed after a cursor, oldest change "
+        "first (paged like the availability changes: every page carries next; an order changed again comes again)",
+        "channel",
+        None,
+        {200: "{items: [orders as GET /orders/{id} shows them]} (by external_id), or {items, next: cursor}"},
+        [
+            {
+                "name": "external_id",
+                "in": "query",
+                "description": "this channel's order with this external id (the other parameters are then ignored)",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": NO_NUL},
+            },
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(ORDER_STATUSES)}},
+            {
+                "name": "updated_after",
+                "in": "query",
+                "description": "orders last updated after this time (ISO 8601; without a zone: UTC)",
+                "schema": {"type": "string", "format": "date-time"},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            },
+            CURSOR,
+        ],
+    ),
     ("get", "/orders/{id}", "An order with lines, shipments and history", "channel", None, {200: "the order"}, []),
     (
         "post",
@@ -168,10 +232,15 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         "Remove a webhook by url (or id); its pending deliveries are dropped",
         "channel",
         None,
-        {204: "removed"},
+        {204: "removed", 404: "not_found: this channel has no webhook with this url"},
         [
-            {"name": "url", "in": "query", "schema": {"type": "string"}},
-            {"name": "id", "in": "query", "schema": {"type": "integer"}},
+            {
+                "name": "url",
+                "in": "query",
+                "required": True,
+                "description": "the registered url (?id= works too; DELETE /webhooks/{id} is the documented way)",
+                "schema": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+            }
         ],
     ),
     ("delete", "/webhooks/{id}", "Remove a webhook by id", "channel", None, {204: "removed"}, []),
@@ -240,6 +309,7 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
 #: operations that take no token: signing in is how a token is had
 NO_TOKEN = {("post", "/staff/tokens")}
 
+#: documented with every operation, whatever its own responses say
 ERROR_RESPONSES = {
     400: "bad_request: the body is not JSON",
     401: "unauthorized: no token or an unknown token",
@@ -250,11 +320,23 @@ ERROR_RESPONSES = {
 }
 
 
+class RequestJsonSchema(GenerateJsonSchema):
+    """JSON Schema of the request schemas, with the rules their base class (``wms.api.schemas.Schema``) applies to
+    every text stated on each: no NUL, and blanks stripped before a minimum length counts."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        if "pattern" not in json_schema:
+            json_schema["pattern"] = NOT_BLANK if json_schema.get("minLength", 0) > 0 else NO_NUL
+        return json_schema
+
+
 def build_document() -> dict[str, Any]:
     """The OpenAPI document; request bodies reference the same schemas that validate them."""
     _, top = models_json_schema(
         [(model, "validation") for model in REQUEST_SCHEMAS.values()],
         ref_template="#/components/schemas/{model}",
+        schema_generator=RequestJsonSchema,
     )
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     schemas["Error"] = {
@@ -279,20 +361,17 @@ def build_document() -> dict[str, Any]:
             "tags": [scope],
             "security": [] if (method, path) in NO_TOKEN else [{scope: []}],
             "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS.get(name, {"type": "string"})}
                 for name in _path_params(path)
             ]
             + params,
             "responses": {str(status): {"description": text} for status, text in sorted(responses.items())},
         }
         for status, text in ERROR_RESPONSES.items():
-            operation["responses"].setdefault(
-                str(status),
-                {
-                    "description": text,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                },
-            )
+            operation["responses"].setdefault(str(status), {"description": text})
+        for status, response in operation["responses"].items():
+            if status.startswith("4"):
+                response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         if body:
             operation["requestBody"] = {
                 "required": True,

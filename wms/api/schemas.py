@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from wms.catalog.rules import validate_gtin
 from wms.timeutil import ZONE_NAME_MAX, time_zone
@@ -32,6 +32,19 @@ class Schema(BaseModel):
         return value
 
 
+def _whole_number(value: Any) -> Any:
+    # JSON has one kind of number, and JSON Schema counts 2.0 as an integer: the OpenAPI document cannot refuse
+    # it, so an integer field takes it (2.5 and "2" stay invalid). Only on integer fields: a "before" validator
+    # hands its field the value as Python, where strict mode would refuse a date given as text.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: last in the Annotated of every integer field (after its bounds, so that the document states them): 2 or 2.0
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+
+
 def _gtin(value: str) -> str:
     validate_gtin(value)
     return value
@@ -39,8 +52,15 @@ def _gtin(value: str) -> str:
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
-Qty = Annotated[int, Field(ge=1, le=1_000_000)]
-Gtin = Annotated[str, AfterValidator(_gtin)]
+Qty = Annotated[int, Field(ge=1, le=1_000_000), WHOLE_NUMBER]
+Gtin = Annotated[
+    str,
+    AfterValidator(_gtin),
+    # Stated in the document; checked by _gtin, whose messages say what is wrong (the check digit cannot be stated).
+    Field(
+        json_schema_extra={"pattern": r"^([0-9]{8}|[0-9]{12,14})$", "description": "a GTIN with a valid check digit"}
+    ),
+]
 
 
 def _known_zone(name: str) -> str:
@@ -52,13 +72,20 @@ ZoneName = Annotated[str, Field(min_length=1, max_length=ZONE_NAME_MAX), AfterVa
 
 
 class LocationIn(Schema):
+    # What _pickup_is_a_store checks, stated in the document.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"properties": {"kind": {"const": "store"}}}, {"properties": {"pickup": {"const": False}}}]
+        }
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=200)]
     kind: Literal["warehouse", "store"]
     ships: bool = False
     pickup: bool = False
-    pickup_hold_days: Annotated[int, Field(ge=0, le=365)] = 7
+    pickup_hold_days: Annotated[int, Field(ge=0, le=365), WHOLE_NUMBER] = 7
     #: routing order among locations of the same kind: lower first
-    priority: Annotated[int, Field(ge=0, le=10_000)] = 100
+    priority: Annotated[int, Field(ge=0, le=10_000), WHOLE_NUMBER] = 100
     timezone: ZoneName | None = Field(
         None,
         description="IANA time zone the location's times are shown in on pages (Europe/Warsaw); absent or null: "
@@ -75,7 +102,7 @@ class LocationIn(Schema):
 
 class BinIn(Schema):
     kind: Literal["pick", "bulk", "dock", "staging", "pickup", "returns", "quarantine"]
-    sequence: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    sequence: Annotated[int, Field(ge=0, le=10_000_000), WHOLE_NUMBER] = 0
 
 
 class ProductIn(Schema):
@@ -102,7 +129,7 @@ class AdjustmentIn(Schema):
     location: Code
     bin: Code
     sku: Sku
-    delta: Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+    delta: Annotated[int, Field(ge=-1_000_000, le=1_000_000, json_schema_extra={"not": {"const": 0}}), WHOLE_NUMBER]
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     lot: Annotated[str, Field(max_length=64)] | None = None
     status: Literal["sellable", "damaged", "quarantine"] = "sellable"
@@ -126,7 +153,7 @@ class MoveIn(Schema):
 
 class CustomerIn(Schema):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")] | None = None
     phone: Annotated[str, Field(max_length=32)] | None = None
 
 
@@ -144,7 +171,27 @@ class OrderLineIn(Schema):
     qty: Qty
 
 
+def _fulfilment_needs(schema: dict[str, Any]) -> None:
+    # What the two validators below check, stated in the document: a ship order has an address, a pickup order
+    # a store.
+    properties = schema["properties"]
+    address = next(s for s in properties["ship_to"]["anyOf"] if s.get("type") != "null")
+    store = next(s for s in properties["pickup_location"]["anyOf"] if s.get("type") != "null")
+    schema["oneOf"] = [
+        {
+            "properties": {"fulfilment": {"const": "ship"}, "ship_to": address},
+            "required": ["fulfilment", "ship_to"],
+        },
+        {
+            "properties": {"fulfilment": {"const": "pickup"}, "pickup_location": store},
+            "required": ["fulfilment", "pickup_location"],
+        },
+    ]
+
+
 class OrderIn(Schema):
+    model_config = ConfigDict(json_schema_extra=_fulfilment_needs)
+
     external_id: Annotated[str, Field(min_length=1, max_length=128)]
     fulfilment: Literal["ship", "pickup"]
     customer: CustomerIn
@@ -171,8 +218,16 @@ class AvailabilityQueryIn(Schema):
     skus: Annotated[list[Sku], Field(min_length=1, max_length=1000)]
 
 
+_WEBHOOK_URL = (
+    r"^https?://[A-Za-z0-9._~%!$&'()*+,;=-]+"
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+    r"([/?#][^\s\x00]*)?$"
+)
+
+
 class WebhookIn(Schema):
-    url: Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://")]
+    #: http(s), a host, no user name or password; a port from 0 to 65535
+    url: Annotated[str, Field(min_length=8, max_length=2000, pattern=_WEBHOOK_URL)]
     events: Annotated[
         list[Literal["availability.changed", "order.updated", "return.updated"]], Field(min_length=1, max_length=3)
     ]
@@ -197,7 +252,7 @@ class JobOutcomeIn(Schema):
     #: not_ready: the printer's state ("paper out", "unreachable: ..."); failed: what went wrong
     reason: Annotated[str, Field(max_length=500)] | None = None
     #: the ``attempt`` the job was handed out with: an outcome of an older claim is refused (409)
-    attempt: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
+    attempt: Annotated[int, Field(ge=1, le=1_000_000_000), WHOLE_NUMBER] | None = None
 
 
 class StaffTokenIn(Schema):
