@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from wms import models  # noqa: F401  (complete metadata before anything maps)
     from wms.api import bp as api_bp
+    from wms.auth.rules import safe_next
     from wms.auth.views import bp as auth_bp
     from wms.catalog.views import bp as catalog_bp
     from wms.dashboard.views import bp as dashboard_bp
@@ -56,7 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(stations_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
-    register_error_handlers(app)
+    register_error_handlers(app, safe_path=safe_next)
     localtime.init_app(app)
 
     @app.get("/healthz")

@@ -1,15 +1,22 @@
 """Domain errors with stable codes, and the one place that maps them to HTTP.
 
 Services raise :class:`WMSError` subclasses; the API answers
-``{"error": {"code", "message", "details"}}``, staff pages flash the message.
+``{"error": {"code", "message", "details"}}``. Pages show an error page in the site's layout (not found,
+forbidden, a failure on our side) or, for a refused form, flash the message and go back to the page it came from.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, jsonify, redirect, request
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+
+from wms.extensions import db
 
 
 class WMSError(Exception):
@@ -104,6 +111,21 @@ _HTTP_CODES = {
 }
 
 
+#: Page errors: a title and what happened, in words for the person at the counter.
+_PAGE_TEXT = {
+    400: ("Bad request", "The address or the form held something this page cannot use."),
+    401: ("Sign in first", "This page is for signed-in staff."),
+    403: ("Not allowed", "Your role or your location does not let you open this."),
+    404: ("Not found", "There is nothing at this address: it was removed, or the link or code is wrong."),
+    405: ("Not allowed here", "This address does not take that kind of request."),
+    409: ("Could not be done", "It clashes with how things stand now: reload the page and look again."),
+    413: ("Too large", "What was sent is larger than the WMS takes."),
+    422: ("Not accepted", "Something entered is not valid."),
+    429: ("Too many attempts", "Wait a little, then try again."),
+    500: ("Something went wrong", "An error on our side stopped this page; nothing you did. It has been logged."),
+}
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -115,8 +137,38 @@ def _challenge(response: Response, status: int) -> tuple[Response, int]:
     return response, status
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Map domain errors and HTTP errors to JSON (API) or a flashed message (pages)."""
+def register_error_handlers(app: Flask, *, safe_path: Callable[[str | None], str | None]) -> None:
+    """Map domain errors and HTTP errors to JSON (API) or to pages: an error page in the layout, or for a refused
+    form a flashed message and a redirect back. ``safe_path`` returns a path only when it stays on this site
+    (``wms.auth.rules.safe_next``; passed in because this module sits below every domain)."""
+
+    def error_page(status: int, detail: str | None = None, reference: str | None = None, headers=None):
+        title, what = _PAGE_TEXT.get(status, (f"Error {status}", "The request could not be done."))
+        try:
+            body = render_template(
+                "errors/page.html",
+                status=status,
+                title=title,
+                what=what,
+                detail=detail,
+                reference=reference,
+                back=back_to(),
+            )
+        except Exception:
+            # The layout itself failed (the database is gone, say): still say something, never a traceback.
+            app.logger.exception("the error page for %s could not be rendered", status)
+            body = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(what)}</p>"
+        return body, status, headers or {}
+
+    def back_to() -> str | None:
+        """The page this request came from, when it is a page of this site other than the one that failed."""
+        referrer = urlsplit(request.referrer or "")
+        if referrer.netloc and (referrer.netloc != request.host or referrer.scheme not in ("http", "https")):
+            return None
+        path = safe_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+        if path is None or (referrer.path == request.path and request.method in ("GET", "HEAD")):
+            return None  # going back to the page that failed would only fail again
+        return path
 
     @app.errorhandler(WMSError)
     def handle_wms_error(error: WMSError):
@@ -124,13 +176,23 @@ def register_error_handlers(app: Flask) -> None:
             response, status = _challenge(jsonify(error.to_dict()), error.status)
             response.headers.update(getattr(error, "headers", None) or {})
             return response, status
-        flash(error.message, "error")
-        return redirect(request.referrer or "/"), 303
+        back = back_to()
+        if back and request.method not in ("GET", "HEAD") and error.status not in (401, 403, 404):
+            # A refused form: the message on the page it was sent from, where it can be corrected.
+            flash(error.message, "error")
+            return redirect(back), 303
+        return error_page(error.status, error.message, headers=getattr(error, "headers", None))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         if not _wants_json():
-            return error
+            status = error.code or 500
+            if status < 400:
+                return error
+            # Werkzeug's stock description says nothing the page does not; a description of our own does.
+            detail = error.description if error.description != type(error).description else None
+            headers = {k: v for k, v in error.get_headers() if k.lower() in ("allow", "retry-after")}
+            return error_page(status, None if status >= 500 else detail, headers=headers)
         status = error.code or 500
         code = _HTTP_CODES.get(status, "error")
         message = error.description or error.name
@@ -146,8 +208,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        reference = uuid.uuid4().hex[:12]
+        app.logger.exception("unhandled error %s on %s %s", reference, request.method, request.path)
         if _wants_json():
             body = {"error": {"code": "internal_error", "message": "internal error", "details": None}}
             return jsonify(body), 500
-        return "Internal error", 500
+        # The failed transaction must not be what the layout (user, print banner) reads through.
+        try:
+            db.session.rollback()
+        except Exception:
+            app.logger.exception("rolling back after error %s failed", reference)
+        return error_page(500, reference=reference)

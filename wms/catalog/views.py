@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from wms.auth.access import roles_required
+from wms.auth.current import current_staff
 from wms.catalog.queries import product_detail, search_products
-from wms.errors import NotFound
 from wms.params import MAX_PAGE, page_int
+from wms.printing.service import print_product_label
 from wms.printing.views import ALL_ROLES, print_form, read_print_form, web_key
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 @bp.get("/products")
 @roles_required(*ALL_ROLES)
 def products():
     page = page_int("page", minimum=1, maximum=MAX_PAGE, default=1)
-    view = search_products(_me(), request.args.get("q", ""), page=page)
+    view = search_products(current_staff(), request.args.get("q", ""), page=page)
     return render_template("catalog/products.html", view=view)
 
 
 @bp.get("/products/<path:sku>")
 @roles_required(*ALL_ROLES)
 def product(sku: str):
-    user = _me()
-    try:
-        view = product_detail(user, sku)
-    except NotFound:
-        abort(404)
+    user = current_staff()
+    view = product_detail(user, sku)
     form = print_form(user, prefer_location=user.location.code if user.location else None)
     return render_template("catalog/product.html", view=view, form=form)
 
@@ -42,9 +35,7 @@ def product(sku: str):
 @bp.post("/products/<path:sku>/print")
 @roles_required(*ALL_ROLES)
 def print_product(sku: str):
-    from wms.printing.service import print_product_label
-
-    user = _me()
+    user = current_staff()
     printer_id, copies, key = read_print_form(user)
     job = print_product_label(
         printer_id, sku, copies=copies, idempotency_key=web_key(user, key, "product", sku), actor=user

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from wms.auth.current import current_staff
 from wms.dashboard.queries import home_view
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -13,7 +14,7 @@ bp = Blueprint("dashboard", __name__, template_folder="templates")
 @bp.get("/")
 @login_required
 def home():
-    view = home_view(current_user._get_current_object())
+    view = home_view(current_staff())
     return render_template("dashboard/home.html", view=view)
 
 

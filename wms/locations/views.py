@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from wms.auth.access import roles_required
+from wms.auth.current import current_staff
 from wms.auth.service import visible_locations
-from wms.errors import Forbidden, NotFound
+from wms.errors import NotFound
 from wms.locations.queries import location_bins
+from wms.printing.service import print_bin_labels
 from wms.printing.views import ALL_ROLES, print_form, read_print_form, web_key
 
 bp = Blueprint("locations", __name__, template_folder="templates")
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 @bp.get("/bins")
 @roles_required(*ALL_ROLES)
 def bins_home():
     """The bins of the user's own location, or of the first location they may see."""
-    user = _me()
+    user = current_staff()
     locations = visible_locations(user)
     if not locations:
-        abort(404)
+        raise NotFound("you may not see any location yet: ask a manager to give you one")
     home = user.location.code if user.location and any(loc.code == user.location.code for loc in locations) else None
     return redirect(url_for("locations.bins", code=home or locations[0].code))
 
@@ -34,13 +31,8 @@ def bins_home():
 @bp.get("/locations/<code>/bins")
 @roles_required(*ALL_ROLES)
 def bins(code: str):
-    user = _me()
-    try:
-        view = location_bins(user, code)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    user = current_staff()
+    view = location_bins(user, code)
     others = [loc for loc in visible_locations(user) if loc.code != view.location.code]
     form = print_form(user, prefer_location=view.location.code)
     return render_template("locations/bins.html", view=view, form=form, others=others)
@@ -50,9 +42,7 @@ def bins(code: str):
 @roles_required(*ALL_ROLES)
 def print_bins(code: str):
     """One form, one button per bin, per aisle and for every bin: the button pressed says what to print."""
-    from wms.printing.service import print_bin_labels
-
-    user = _me()
+    user = current_staff()
     printer_id, copies, key = read_print_form(user)
     if request.form.get("bin"):
         scope, what = "bin", request.form["bin"]
@@ -64,15 +54,10 @@ def print_bins(code: str):
         # Enter pressed in a field: nothing says which labels, so none (never every bin by accident).
         flash("Choose which labels to print: a bin's Print button, an aisle's, or Print all.", "info")
         return redirect(url_for("locations.bins", code=code), 303)
-    try:
-        view = location_bins(user, code)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    view = location_bins(user, code)
     codes = [b.code for b in view.bins if scope == "all" or (b.code if scope == "bin" else b.aisle) == what]
     if not codes:
-        abort(404)
+        raise NotFound(f"{view.location.code} has no such bin or aisle: {what}")
     jobs = print_bin_labels(
         printer_id,
         view.location.code,
