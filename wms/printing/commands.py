@@ -28,7 +28,9 @@ def printer_group() -> None:
 @with_appcontext
 def add_command(name: str, url: str, location_code: str, station_code: str | None) -> None:
     """Register printer NAME reached by URL: zpl+tcp://HOST:9100, zpl+serial:///dev/ttyUSB0?baud=9600,
-    zpl+file:///dev/usb/lp0, cups://QUEUE (raw ZPL), pdf+cups://QUEUE or pdf+dir:///path."""
+    zpl+file:///dev/usb/lp0, cups://QUEUE (raw ZPL), pdf+cups://QUEUE or pdf+dir:///path. Only printer devices
+    (WMS_PRINTER_DEVICE_PATHS), hot folders under WMS_PRINTER_DIR_ROOT and hosts that are not link-local or cloud
+    metadata addresses are taken; a station printer's agent prints where its own PC's --printer says."""
     from wms.printing.service import add_printer
 
     printer = add_printer(name, url, location_code, station_code)
