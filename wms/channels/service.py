@@ -60,7 +60,7 @@ _AUTHENTICATE = text(
     "LEFT JOIN station s ON s.id = t.station_id "
     'LEFT JOIN "user" u ON u.id = t.user_id '
     "WHERE t.token_hash = :h AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > :now) "
-    "AND (t.user_id IS NULL OR (u.active = :yes AND (u.cut_off_at IS NULL OR t.created_at > u.cut_off_at)))"
+    "AND (t.user_id IS NULL OR (u.active AND (u.cut_off_at IS NULL OR t.created_at > u.cut_off_at)))"
 ).bindparams(
     bindparam("now", type_=DateTime(timezone=True)),
     bindparam("touch_before", type_=DateTime(timezone=True)),
