@@ -83,7 +83,7 @@ def authenticate(token: str) -> Principal:
     now = utcnow()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         row = conn.execute(
-            _AUTHENTICATE, {"h": hash_token(token), "now": now, "touch_before": now - TOUCH_INTERVAL, "yes": True}
+            _AUTHENTICATE, {"h": hash_token(token), "now": now, "touch_before": now - TOUCH_INTERVAL}
         ).first()
         if row is not None and row[11]:
             try:
