@@ -102,7 +102,7 @@ def _parse_time(value: str) -> datetime | None:
     if not value.isascii() or not 10 <= len(value) <= 40:
         return None
     try:
-        return datetime.fromisoformat(value)
+        return datetime.fromisoformat(value.upper())  # RFC 3339 allows a lower-case "t" and "z"
     except ValueError:
         return None
 

@@ -158,6 +158,7 @@ def test_updated_after(web):
     db.session.commit()
     assert drain(web, None, limit=10, updated_after="2025-01-01T00:00:00Z")[0] == [["WEB-NEW"]]
     assert drain(web, None, limit=10, updated_after="2019-12-31T23:00:00")[0] == [["WEB-OLD", "WEB-NEW"]]
+    assert drain(web, None, limit=10, updated_after="2024-12-31t23:00:00+01:00")[0] == [["WEB-NEW"]]
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     assert drain(web, None, limit=10, updated_after=future)[0] == []
 
