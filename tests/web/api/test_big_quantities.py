@@ -38,3 +38,21 @@ def test_a_line_over_a_million_units_is_refused(api):
     assert r.status_code == 422
     assert r.json["error"]["details"][0]["field"] == "lines[0].qty"
     assert level("A", "WH1") == (0, 0)
+
+
+@pytest.mark.parametrize("delta", [MILLION + 1, -MILLION - 1, 2**63, -(2**63) - 1])
+def test_an_adjustment_past_a_million_units_is_refused(api, delta):
+    body = {"location": "WH1", "bin": "A-01", "sku": "A", "delta": delta, "reason": "count"}
+    r = api.post("/api/v1/adjustments", body)
+    assert r.status_code == 422
+    assert r.json["error"]["details"][0]["field"] == "delta"
+
+
+def test_an_order_line_past_a_million_units_is_refused(any_app):
+    from tests.factories import order_body
+
+    world = make_world(stock_a=5, stock_b=0)
+    shop = Api(any_app.test_client(), world.web)
+    r = shop.post("/api/v1/orders", order_body(lines=[("A", MILLION + 1)]))
+    assert r.status_code == 422
+    assert r.json["error"]["details"][0]["field"] == "lines[0].qty"
