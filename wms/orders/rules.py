@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from wms.channels.rules import sellable
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -48,11 +50,12 @@ def _shortages(
     lines: list[tuple[int, int]], candidates: list[Candidate], available: Available, buffer: int = 0
 ) -> list[Shortage]:
     """Lines whose product is short over all candidates, less ``buffer`` units kept back per product (repeated
-    products count together)."""
+    products count together): what a channel may sell is :func:`wms.channels.rules.sellable`, as its
+    availability reads show it."""
     wanted: dict[int, int] = defaultdict(int)
     for product_id, qty in lines:
         wanted[product_id] += qty
-    total = {p: max(0, sum(max(0, available.get((p, c.location_id), 0)) for c in candidates) - buffer) for p in wanted}
+    total = {p: sellable((available.get((p, c.location_id), 0) for c in candidates), buffer) for p in wanted}
     return [
         Shortage(i, product_id, qty, total[product_id])
         for i, (product_id, qty) in enumerate(lines)

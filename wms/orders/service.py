@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from wms.catalog.models import Product
 from wms.channels.models import Channel
 from wms.channels.outbox import emit, outbox_insert
+from wms.channels.rules import sellable
 from wms.channels.service import ship_from_locations
 from wms.errors import Forbidden, IdempotencyConflict, InsufficientStock, InvalidState, NotFound, ValidationError
 from wms.extensions import db
@@ -61,7 +62,11 @@ def request_hash(payload: dict[str, Any]) -> str:
 
 
 def place_order(
-    channel_id: int, payload: dict[str, Any], actor: str | None = None, buffer: int | None = None
+    channel_id: int,
+    payload: dict[str, Any],
+    actor: str | None = None,
+    buffer: int | None = None,
+    device: str | None = None,
 ) -> tuple[Order, bool]:
     """Place an order for a channel; returns (order, created).
 
@@ -71,11 +76,12 @@ def place_order(
     pickup location), InsufficientStock with ``[{"sku", "requested", "available"}]`` for every short line.
     Locks the stock levels it reserves, in (product id, location id) order; nothing is reserved on failure.
     A delivery order may take no more than the channel's availability, its safety ``buffer`` held back (read from
-    the channel when not given); a pickup order may take all of the store's stock.
+    the channel when not given); a pickup order may take all of the store's stock. ``actor`` and ``device`` are
+    recorded on the order's first history event.
     """
     digest = request_hash(payload)
     try:
-        return _place_new_order(channel_id, payload, digest, actor, buffer), True
+        return _place_new_order(channel_id, payload, digest, actor, buffer, device), True
     except (ValidationError, InsufficientStock, IntegrityError):
         # Only now look for an order with this external id: a replay fails on the unique (channel, external id)
         # at its first INSERT, before any stock is touched, so new orders (the common case) skip the query.
@@ -87,7 +93,7 @@ def place_order(
 
 
 def _place_new_order(
-    channel_id: int, payload: dict[str, Any], digest: str, actor: str | None, buffer: int | None
+    channel_id: int, payload: dict[str, Any], digest: str, actor: str | None, buffer: int | None, device: str | None
 ) -> Order:
     session = db.session
     lines_in = payload["lines"]
@@ -141,7 +147,9 @@ def _place_new_order(
                 ],
             ) from None
         try:
-            order = _reserve(channel_id, payload, digest, lines, line_products, allocations, pickup_store, actor)
+            order = _reserve(
+                channel_id, payload, digest, lines, line_products, allocations, pickup_store, actor, device
+            )
             order.known_location_codes = codes
             return order
         except _Lost:
@@ -155,9 +163,7 @@ def _place_new_order(
             {
                 "sku": line["sku"],
                 "requested": line["qty"],
-                "available": max(
-                    0, sum(max(0, available.get((product_id, loc), 0)) for loc in candidate_ids) - kept_back
-                ),
+                "available": sellable((available.get((product_id, loc), 0) for loc in candidate_ids), kept_back),
             }
             for line, (product_id, _qty) in zip(lines_in, lines, strict=True)
         ],
@@ -211,6 +217,7 @@ def _reserve(
     allocations: list[Allocation],
     pickup_store: Location | None,
     actor: str | None,
+    device: str | None,
 ) -> Order:
     now = utcnow()
     order = Order(
@@ -244,7 +251,7 @@ def _reserve(
                 created_at=now,
             )
         )
-    order.events = [OrderEvent(status="reserved", actor=actor, at=now)]
+    order.events = [OrderEvent(status="reserved", actor=actor, device=device, at=now)]
     order.shipments = []
     with unit_of_work() as session:
         # Core inserts instead of an ORM flush: intake is the hottest write path and the unit-of-work machinery
@@ -466,8 +473,10 @@ def get_order(order_id: int, channel_id: int | None = None) -> Order:
     return order
 
 
-def cancel_order(order_id: int, channel_id: int | None = None, actor: str | None = None) -> Order:
-    """Cancel an order and release its open reservations at once.
+def cancel_order(
+    order_id: int, channel_id: int | None = None, actor: str | None = None, device: str | None = None
+) -> Order:
+    """Cancel an order and release its open reservations at once; ``actor`` and ``device`` go on its history.
 
     Locks the order row, then its stock levels in (product, location) order. Raises NotFound, Forbidden
     (another channel's order), InvalidState once the order is packed or ready for pickup. Cancelling a
@@ -508,7 +517,7 @@ def cancel_order(order_id: int, channel_id: int | None = None, actor: str | None
             )
         record_changes(session, list(release))
         order.status = "cancelled"
-        session.add(OrderEvent(order_id=order.id, status="cancelled", actor=actor))
+        session.add(OrderEvent(order_id=order.id, status="cancelled", actor=actor, device=device))
         emit(session, "order.updated", order.id, order.channel_id)
     return get_order(order_id)
 
@@ -545,7 +554,7 @@ def order_view(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
         "shipments": [{"carrier": s.carrier, "tracking": s.tracking} for s in order.shipments],
-        "history": [{"status": e.status, "at": isoformat(e.at)} for e in order.events],
+        "history": [{"status": e.status, "at": isoformat(e.at), "actor": e.actor} for e in order.events],
         "created_at": isoformat(order.created_at),
         "updated_at": isoformat(order.updated_at),
     }
