@@ -6,15 +6,11 @@ import click
 from flask.cli import FlaskGroup
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from wms import create_app
 from wms.errors import WMSError
+from wms.stock.service import check_stock
 
 NO_SCHEMA_HINT = "the database has no tables yet: run `wms db upgrade` (or `wms demo` for a demo) first"
-
-
-def _create_app():
-    from wms import create_app
-
-    return create_app()
 
 
 def is_missing_schema(exc: Exception) -> bool:
@@ -37,7 +33,7 @@ class WMSGroup(FlaskGroup):
             raise
 
 
-@click.group(cls=WMSGroup, create_app=_create_app, add_default_commands=True, load_dotenv=False)
+@click.group(cls=WMSGroup, create_app=create_app, add_default_commands=True, load_dotenv=False)
 def main() -> None:
     """Warehouse and order-fulfilment system."""
 
@@ -45,8 +41,6 @@ def main() -> None:
 @main.command("check")
 def check_command() -> None:
     """Recompute every quantity from the ledger; exit 1 and list the drift if any."""
-    from wms.stock.service import check_stock
-
     problems = check_stock()
     if problems:
         for line in problems:

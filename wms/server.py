@@ -11,6 +11,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
+from wms import create_app
+from wms.extensions import db
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: gthread: threads per process. Long polls may hold only a few of them (``WMS_LONGPOLL_SLOTS``, wms.longpoll), so
@@ -27,8 +30,6 @@ def schema_state() -> tuple[str | None, str | None]:
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-
-    from wms.extensions import db
 
     migrate = current_app.extensions["migrate"]
     config = Config()
@@ -53,8 +54,6 @@ def _gunicorn_app(options: dict[str, Any]):
 
         def load(self):
             # Each worker builds its own app after the fork: no database connection is shared between processes.
-            from wms import create_app
-
             return create_app()
 
     return WMSServer()
@@ -73,8 +72,6 @@ def _gunicorn_app(options: dict[str, Any]):
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, with_worker: bool) -> None:
     """Run the app for real use with gunicorn; GET /healthz answers 200 while the database is reachable."""
-    from wms.extensions import db
-
     url = db.engine.url.render_as_string(hide_password=True)
     try:
         current, head = schema_state()

@@ -8,6 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from wms.extensions import db
+from wms.printing.service import add_printer, get_job, get_printer, print_test_label
+from wms.printing.worker import print_due
 
 
 @click.group("printer")
@@ -31,8 +33,6 @@ def add_command(name: str, url: str, location_code: str, station_code: str | Non
     zpl+file:///dev/usb/lp0, cups://QUEUE (raw ZPL), pdf+cups://QUEUE or pdf+dir:///path. Only printer devices
     (WMS_PRINTER_DEVICE_PATHS), hot folders under WMS_PRINTER_DIR_ROOT and hosts that are not link-local or cloud
     metadata addresses are taken; a station printer's agent prints where its own PC's --printer says."""
-    from wms.printing.service import add_printer
-
     printer = add_printer(name, url, location_code, station_code)
     where = f"station {station_code} at {location_code}" if station_code else location_code
     printed_by = f"`wms station --station {station_code}`" if station_code else "`wms worker`"
@@ -48,9 +48,6 @@ def add_command(name: str, url: str, location_code: str, station_code: str | Non
 def test_command(name: str, timeout: float) -> None:
     """Queue a test label on printer NAME and wait until it is printed: exit 0 once printed; exit 1 with the
     printer's state (paper out, head open, unreachable: ...) if not printed in time. The job stays queued."""
-    from wms.printing.service import get_job, get_printer, print_test_label
-    from wms.printing.worker import print_due
-
     printer = get_printer(name)
     server = printer.station_id is None
     station = printer.station.code if printer.station else None

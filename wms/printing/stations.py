@@ -81,13 +81,11 @@ def wait_for_jobs(
 
     Waiting holds the caller's thread; the station API waits only while it holds a long-poll slot
     (:mod:`wms.longpoll`) and asks with ``wait=0`` otherwise."""
-    from wms.printing.service import claim_jobs
-
     touch_station(station_id)
     deadline = time.monotonic() + max(0.0, min(float(wait), MAX_WAIT))
     while True:
         if service.has_due_jobs(station_id):
-            claims = claim_jobs(station_id=station_id, limit=limit)
+            claims = service.claim_jobs(station_id=station_id, limit=limit)
             jobs = [job for job in map(_job_for_agent, claims) if job is not None]
             if jobs:
                 return jobs
@@ -98,12 +96,10 @@ def wait_for_jobs(
 
 
 def _job_for_agent(claim: Any) -> dict[str, Any] | None:
-    from wms.printing.service import content_type, record_outcome, render_job
-
     try:
-        content = render_job(claim.kind, claim.data, claim.fmt, claim.printer_name)
+        content = service.render_job(claim.kind, claim.data, claim.fmt, claim.printer_name)
     except (ValueError, KeyError, TypeError) as exc:
-        record_outcome(claim.id, "failed", f"the label cannot be made: {exc}", attempt=claim.attempt)
+        service.record_outcome(claim.id, "failed", f"the label cannot be made: {exc}", attempt=claim.attempt)
         return None
     return {
         "id": claim.id,
@@ -114,7 +110,7 @@ def _job_for_agent(claim: Any) -> dict[str, Any] | None:
         "kind": claim.kind,
         "reference": claim.reference,
         "copies": claim.copies,
-        "content_type": content_type(claim.fmt),
+        "content_type": service.content_type(claim.fmt),
         "content_base64": base64.b64encode(content).decode("ascii"),
         "leased_until": isoformat(claim.leased_until),
     }
@@ -128,8 +124,6 @@ def report_job(
 
     Raises NotFound for an unknown job, Forbidden for a job of a printer that is not this station's, and what
     record_outcome raises (InvalidState: the job is not being sent by this claim any more)."""
-    from wms.printing.service import record_outcome
-
     if not 0 < job_id < 2**63:
         raise NotFound(f"no print job {job_id}", {"job": job_id})
     owner = db.session.execute(
@@ -141,7 +135,7 @@ def report_job(
     if owner[0] != station_id:
         raise Forbidden(f"print job {job_id} is not for a printer of this station", {"job": job_id})
     touch_station(station_id)
-    return record_outcome(job_id, outcome, reason, attempt=attempt)
+    return service.record_outcome(job_id, outcome, reason, attempt=attempt)
 
 
 def resolve_code(code: str, location_id: int, session: Any = None) -> tuple[str, dict[str, Any]]:
