@@ -320,6 +320,72 @@ ERROR_RESPONSES = {
 }
 
 
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+#: what the order endpoints answer (``wms.orders.service.order_view``); more fields may come
+ORDER = {
+    "type": "object",
+    "required": ["id", "external_id", "status", "fulfilment", "lines", "shipments", "history"],
+    "properties": {
+        "id": {"type": "integer"},
+        "external_id": {"type": "string"},
+        "status": {"type": "string", "enum": list(ORDER_STATUSES)},
+        "fulfilment": {"type": "string", "enum": ["ship", "pickup"]},
+        "customer": {"type": "object"},
+        "ship_to": {"type": "object"},
+        "pickup_location": _TEXT_OR_NULL,
+        "pickup_code": _TEXT_OR_NULL,
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["sku", "qty", "allocations", "picked", "shipped", "collected", "declined"],
+                "properties": {
+                    "sku": {"type": "string"},
+                    "qty": {"type": "integer"},
+                    "allocations": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["location", "qty"],
+                            "properties": {"location": {"type": "string"}, "qty": {"type": "integer"}},
+                        },
+                    },
+                    **{name: {"type": "integer"} for name in ("picked", "shipped", "collected", "declined")},
+                },
+            },
+        },
+        "shipments": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"carrier": {"type": "string"}, "tracking": _TEXT_OR_NULL}},
+        },
+        "history": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["status", "at"],
+                "properties": {"status": {"type": "string"}, "at": {"type": "string", "format": "date-time"}},
+            },
+        },
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+_ORDER_REF = {"$ref": "#/components/schemas/Order"}
+#: bodies of successful answers, by operation and status
+SUCCESS_BODIES: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
+    ("post", "/orders"): {200: _ORDER_REF, 201: _ORDER_REF},
+    ("get", "/orders"): {
+        200: {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": _ORDER_REF}, "next": CURSOR["schema"]},
+        }
+    },
+    ("get", "/orders/{id}"): {200: _ORDER_REF},
+    ("post", "/orders/{id}/cancel"): {200: _ORDER_REF},
+}
+
+
 class RequestJsonSchema(GenerateJsonSchema):
     """JSON Schema of the request schemas, with the rules their base class (``wms.api.schemas.Schema``) applies to
     every text stated on each: no NUL, and blanks stripped before a minimum length counts."""
@@ -354,6 +420,7 @@ def build_document() -> dict[str, Any]:
             }
         },
     }
+    schemas["Order"] = ORDER
     paths: dict[str, Any] = {}
     for method, path, summary, scope, body, responses, params in ENDPOINTS:
         operation: dict[str, Any] = {
@@ -372,6 +439,8 @@ def build_document() -> dict[str, Any]:
         for status, response in operation["responses"].items():
             if status.startswith("4"):
                 response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for status, schema in SUCCESS_BODIES.get((method, path), {}).items():
+            operation["responses"][str(status)]["content"] = {"application/json": {"schema": schema}}
         if body:
             operation["requestBody"] = {
                 "required": True,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.factories import Api, make_channel, make_world, order_body
 from tests.integration.orders.test_queries import settle
@@ -90,3 +91,30 @@ def test_bad_arguments_are_422_naming_the_field(shop, query, fields):
 
 def test_needs_a_channel_token(any_app, shop):
     assert Api(any_app.test_client(), None).get("/api/v1/orders").status_code == 401
+
+
+def test_answers_are_what_the_openapi_document_says(any_app, shop):
+    """The document's Order schema holds for every kind of order, as read, listed, placed and cancelled."""
+    document = any_app.test_client().get("/api/v1/openapi.json").json
+    operations = document["paths"]
+
+    def check(path: str, method: str, response) -> None:
+        schema = operations[path][method]["responses"][str(response.status_code)]["content"]["application/json"]
+        validator = Draft202012Validator(
+            {**schema["schema"], "components": document["components"]}, format_checker=FormatChecker()
+        )
+        errors = [e.message for e in validator.iter_errors(response.json)]
+        assert not errors, (path, response.status_code, errors)
+
+    placed = shop.post("/api/v1/orders", order_body("WEB-1"))
+    check("/api/v1/orders", "post", placed)
+    pickup = shop.post("/api/v1/orders", order_body("WEB-2", fulfilment="pickup", pickup_location="ST1"))
+    check("/api/v1/orders", "post", pickup)
+    check("/api/v1/orders", "post", shop.post("/api/v1/orders", order_body("WEB-1")))
+    check("/api/v1/orders/{id}/cancel", "post", shop.post(f"/api/v1/orders/{placed.json['id']}/cancel"))
+    check("/api/v1/orders/{id}", "get", shop.get(f"/api/v1/orders/{pickup.json['id']}"))
+    settle()
+    listed = shop.get("/api/v1/orders")
+    assert len(listed.json["items"]) == 2
+    check("/api/v1/orders", "get", listed)
+    check("/api/v1/orders", "get", shop.get("/api/v1/orders", query_string={"external_id": "WEB-2"}))
