@@ -15,7 +15,7 @@ from wms.auth.service import (
     set_user_active,
     start_session,
 )
-from wms.errors import NotFound, ValidationError
+from wms.errors import NotFound, Unauthorized, ValidationError
 from wms.extensions import db
 
 PASSWORD = "long enough"
@@ -68,7 +68,7 @@ def test_a_password_change_ends_every_other_session(anna, clock):
     assert _resume(anna, second) is not None  # the one that changed it
     set_password("anna", "another password", actor="cli")
     assert _resume(anna, second) is None
-    with pytest.raises(Exception):  # noqa: B017 - the old password is gone
+    with pytest.raises(Unauthorized):  # the old password is gone
         start_session("anna", PASSWORD, "10.0.0.7")
     assert start_session("anna", "another password", "10.0.0.7")[0].id == anna.id
 
