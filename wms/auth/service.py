@@ -258,6 +258,23 @@ def _touch_session(session_id: int, now: datetime) -> None:
         log.warning("could not record the last request of session %s", session_id, exc_info=True)
 
 
+def change_own_password(
+    username: str, current_password: str, new_password: str, address: str | None, session_key: str | None
+) -> User:
+    """A signed-in user's new password: the current one is checked like a sign-in (throttled, a wrong one recorded
+    as a failure), then every other session of theirs and every staff token issued to them ends; the session with
+    ``session_key`` (the one making the change) goes on.
+
+    Raises ValidationError for a new password that is too short or too long (before anything is checked),
+    TooManyAttempts or Unauthorized like :func:`verify_sign_in`. Locks the user row.
+    """
+    problems = password_problems(new_password)
+    if problems:
+        raise ValidationError([{"field": "new_password", "message": p["message"]} for p in problems])
+    user = verify_sign_in(username, current_password, address, "form")
+    return set_password(user.username, new_password, actor=user.username, keep_session=session_key)
+
+
 def end_session(key: str | None) -> None:
     """Sign out: the session with this key ends on the server, so a copy of its cookie no longer works.
     Nothing happens for an unknown or ended session."""

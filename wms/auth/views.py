@@ -15,17 +15,18 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from wms.auth.access import MANAGERS, roles_required
+from wms.auth.current import current_staff
 from wms.auth.queries import sign_in_failures_view
 from wms.auth.rules import MAX_PASSWORD_LENGTH, safe_next
-from wms.auth.service import end_session, resume_session, start_session
-from wms.errors import TooManyAttempts, Unauthorized
+from wms.auth.service import change_own_password, end_session, resume_session, start_session
+from wms.errors import TooManyAttempts, Unauthorized, ValidationError
 from wms.extensions import login_manager
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -40,6 +41,15 @@ class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
     submit = SubmitField("Sign in")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    repeat = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("new_password", "The two new passwords differ.")]
+    )
+    submit = SubmitField("Change password")
 
 
 class LogoutForm(FlaskForm):
@@ -145,3 +155,35 @@ def sign_in_failures():
     response = make_response(render_template("auth/sign_ins.html", view=sign_in_failures_view()))
     response.headers["Cache-Control"] = "no-store"  # who tried which name from where: not for a shared PC's cache
     return response
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    error, status, headers = None, 200, {}
+    if form.validate_on_submit():
+        try:
+            change_own_password(
+                current_staff().username,
+                form.current_password.data,
+                form.new_password.data,
+                request.remote_addr,
+                session.get(SESSION_KEY),
+            )
+        except TooManyAttempts as exc:
+            error, status = f"Too many attempts, try again in {exc.retry_after} s.", 429
+            headers["Retry-After"] = str(exc.retry_after)
+        except Unauthorized:
+            error, status = "Your current password is not right.", 401
+        except ValidationError as exc:
+            error, status = f"The new password {exc.details[0]['message']}.", 422
+        else:
+            flash("Your password is changed; your other sessions have ended.", "info")
+            return redirect(url_for("dashboard.home"), 303)
+    elif request.method == "POST":
+        status = 422
+        error = next((e for errors in form.errors.values() for e in errors), "Fill in every field.")
+        if form.current_password.errors or form.new_password.errors:
+            error = "Fill in your current password and the new one twice."
+    return render_template("auth/password.html", form=form, error=error), status, headers
