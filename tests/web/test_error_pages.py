@@ -25,7 +25,9 @@ def page(r) -> str:
     return r.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url", ["/no-such-page", "/products/NOPE", "/locations/NOPE/bins", "/print-jobs/987654"])
+@pytest.mark.parametrize(
+    "url", ["/no-such-page", "/products/NOPE", "/locations/NOPE/bins", "/print-jobs/987654", "/stations/NOPE"]
+)
 def test_not_found_is_a_page_with_the_navigation(client, shop, url):
     sign_in(client, "boss")
     r = client.get(url)

@@ -16,12 +16,12 @@ import secrets
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, stream_with_context
-from flask_login import current_user
+from flask import Blueprint, Response, current_app, g, render_template, request, stream_with_context
 
 from wms import longpoll
 from wms.auth.access import roles_required
-from wms.errors import Forbidden, NotFound
+from wms.auth.current import current_staff
+from wms.errors import NotFound
 from wms.params import MAX_BIG_ID, InvalidParameter, parse_int
 from wms.printing.stations import last_scan_id, scans_after, station_list, station_page, visible_station
 
@@ -37,25 +37,16 @@ STATION_EVENTS_KEEPALIVE = 10.0
 BATCH = 100
 
 
-def _user():
-    return current_user._get_current_object()
-
-
 @bp.get("/stations")
 @roles_required(*STAFF)
 def index():
-    return render_template("stations/list.html", stations=station_list(_user()))
+    return render_template("stations/list.html", stations=station_list(current_staff()))
 
 
 @bp.get("/stations/<code>")
 @roles_required(*STAFF)
 def detail(code: str):
-    try:
-        view = station_page(code, _user())
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    view = station_page(code, current_staff())
     return render_template("stations/detail.html", view=view)
 
 
@@ -64,12 +55,7 @@ def detail(code: str):
 def events(code: str):
     """Server-sent events: one ``scan`` event per scan after ``Last-Event-ID`` (or ``?after=``; without either,
     only scans from now on), ``: keep-alive`` comments, and the end of the response after a while."""
-    try:
-        station = visible_station(code, _user())
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    station = visible_station(code, current_staff())
     after = _after_id(request.headers.get("Last-Event-ID"), request.args.get("after"))
     if after is None:
         after = last_scan_id(station.id)

@@ -17,11 +17,12 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange
 
 from wms.auth.access import MANAGERS, roles_required
+from wms.auth.current import current_staff
 from wms.auth.rules import safe_next
 from wms.auth.service import visible_locations
 from wms.errors import NotFound, ValidationError, WMSError
 from wms.params import MAX_BIG_ID, MAX_ID, MAX_PAGE, page_int, session_int
-from wms.printing import previews, queries
+from wms.printing import previews, queries, service
 from wms.printing.models import JOB_STATUSES, PrintJob
 from wms.security import STRICT_CSP
 
@@ -106,7 +107,7 @@ def web_key(user, key: str, *parts: Any) -> str:
 
 
 def me():
-    return current_user._get_current_object()
+    return current_staff()
 
 
 def _safe_next(default: str) -> str:
@@ -188,8 +189,6 @@ def labels_index():
 @roles_required(*MANAGERS)
 def label_preview(kind: str, fmt: str):
     """A label as PDF, PNG or ZPL: ``product?sku=``, ``bin?location=&bin=``, or the sample of any kind."""
-    from wms.printing import service
-
     try:
         previews.check_preview(kind, fmt)
         data = None
@@ -198,8 +197,8 @@ def label_preview(kind: str, fmt: str):
         elif kind == "bin" and (request.args.get("location") or request.args.get("bin")):
             data = service.bin_label_data(request.args.get("location", ""), request.args.get("bin", ""))
         body = previews.render_preview(kind, data, fmt)
-    except NotFound as exc:
-        abort(404, exc.message)
+    except NotFound:
+        raise  # the 404 page (wms.errors), not the 422 below
     except previews.PreviewUnavailable as exc:
         return Response(exc.message, 503, mimetype="text/plain")
     except (ValueError, WMSError) as exc:
@@ -228,14 +227,10 @@ def printers():
 @bp.post("/printers/<int:printer_id>/test")
 @roles_required(*ALL_ROLES)
 def printer_test(printer_id: int):
-    from wms.printing import service
-
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        printer = queries.get_printer_for(me(), printer_id)
-    except NotFound:
-        abort(404)  # another store's printer is as unknown as a printer that does not exist
+    # Another store's printer is as unknown as a printer that does not exist: NotFound, a 404 page.
+    printer = queries.get_printer_for(me(), printer_id)
     job = service.print_test_label(printer.name, actor=me())
     flash(f"Test label queued on {job.printer.name} as job {job.id}.", "success")
     return redirect(url_for("printing.job", job_id=job.id), 303)
@@ -274,8 +269,6 @@ def printer_new():
 @bp.post("/printers/new")
 @roles_required(*MANAGERS)
 def printer_create():
-    from wms.printing import service
-
     form = _posted_printer_form()
     try:
         printer = service.add_printer(
@@ -288,10 +281,7 @@ def printer_create():
 
 
 def _managed_printer(printer_id: int):
-    try:
-        return queries.get_printer_for(me(), printer_id)
-    except NotFound:
-        abort(404)
+    return queries.get_printer_for(me(), printer_id)
 
 
 @bp.get("/printers/<int:printer_id>/edit")
@@ -311,8 +301,6 @@ def printer_edit(printer_id: int):
 @bp.post("/printers/<int:printer_id>/edit")
 @roles_required(*MANAGERS)
 def printer_update(printer_id: int):
-    from wms.printing import service
-
     printer = _managed_printer(printer_id)
     form = _posted_printer_form()
     form.name.data = printer.name  # the name stays: station agents know the printer by it
@@ -337,8 +325,6 @@ def printer_enable(printer_id: int):
 
 
 def _set_enabled(printer_id: int, enabled: bool):
-    from wms.printing import service
-
     if not ActionForm().validate_on_submit():
         abort(400)
     _managed_printer(printer_id)
@@ -374,24 +360,16 @@ def jobs():
 @bp.get("/print-jobs/<bigint:job_id>")
 @roles_required(*ALL_ROLES)
 def job(job_id: int):
-    try:
-        view = queries.job_for(me(), job_id)
-    except NotFound:
-        abort(404)
+    view = queries.job_for(me(), job_id)
     return render_template("printing/job.html", view=view, form=ActionForm())
 
 
 @bp.post("/print-jobs/<bigint:job_id>/reprint")
 @roles_required(*ALL_ROLES)
 def reprint(job_id: int):
-    from wms.printing import service
-
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        queries.job_for(me(), job_id)
-    except NotFound:
-        abort(404)
+    queries.job_for(me(), job_id)  # NotFound for another store's job too
     new = service.reprint(job_id, actor=me())
     flash(f"Reprint queued as job {new.id}.", "success")
     return redirect(url_for("printing.job", job_id=new.id), 303)
@@ -400,14 +378,9 @@ def reprint(job_id: int):
 @bp.post("/print-jobs/<bigint:job_id>/cancel")
 @roles_required(*ALL_ROLES)
 def cancel(job_id: int):
-    from wms.printing import service
-
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        was = queries.job_for(me(), job_id).job.status
-    except NotFound:
-        abort(404)
+    was = queries.job_for(me(), job_id).job.status
     job = service.cancel_job(job_id, actor=me())
     flash(f"Job {job.id} cancelled: it will not print." if was == "queued" else f"Job {job.id} dismissed.", "success")
     return redirect(_safe_next(url_for("printing.job", job_id=job_id)), 303)
