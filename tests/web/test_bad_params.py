@@ -118,3 +118,12 @@ def test_pages_with_a_print_form_show_for_a_user_without_printers(manager, url):
     r = manager.get(url)
     assert r.status_code == 200
     assert "wms printer add" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_nul_in_a_posted_form_is_a_400(any_app, cheap_hashes, field):
+    client = new_client(any_app)
+    data = {"username": "boss", "password": "x" * 10}
+    data[field] = "bo\x00ss"
+    r = client.post("/login", data=data)
+    assert r.status_code == 400
