@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, CompoundSelect, DateTime, bindparam, select, text, union
+from sqlalchemy import ColumnElement, CompoundSelect, DateTime, bindparam, select, text, union_all
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 
@@ -296,7 +296,8 @@ def ship_from_ids(channel_id: int | ColumnElement[int]) -> CompoundSelect:
     links, locations = ChannelLocation.__table__.c, Location.__table__.c
     explicit = select(links.location_id).where(links.channel_id == channel_id).correlate(None)
     every_shipping = select(locations.id).where(locations.ships, ~explicit.exists()).correlate(None)
-    return union(explicit, every_shipping)
+    # UNION ALL: at most one side has rows, each id once (the list's key is (channel, location)), so no dedup.
+    return union_all(explicit, every_shipping)
 
 
 def ship_from_locations(session: Session, channel_id: int) -> list[Location]:
