@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from wms import models  # noqa: F401  (complete metadata before anything maps)
     from wms.api import bp as api_bp
+    from wms.auth.models import MANAGER_ROLES
     from wms.auth.rules import safe_next
     from wms.auth.views import bp as auth_bp
     from wms.catalog.views import bp as catalog_bp
@@ -59,6 +60,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     register_error_handlers(app, safe_path=safe_next)
     localtime.init_app(app)
+    # Pages test roles against the same list as the access checks (``wms.auth.models.Role``).
+    app.add_template_global(MANAGER_ROLES, "MANAGER_ROLES")
 
     @app.get("/healthz")
     def healthz():

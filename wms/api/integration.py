@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from wms.api import bp, check_path, parse_body, require
+from wms.api.actors import api_actor, api_device
 from wms.api.schemas import AdjustmentIn, BinIn, LocationIn, MoveIn, ProductIn, ReceiptIn
 from wms.catalog.models import Product
 from wms.catalog.service import upsert_product
@@ -13,7 +14,6 @@ from wms.locations.service import upsert_bin, upsert_location
 from wms.stock.service import adjust, move, receive, stock_items
 from wms.timeutil import isoformat
 
-ACTOR = "integration"
 #: longest codes the database stores
 LOCATION_CODE_MAX = Location.__table__.c.code.type.length
 BIN_CODE_MAX = Bin.__table__.c.code.type.length
@@ -53,7 +53,7 @@ def product_view(product: Product) -> dict:
 @require("integration")
 def put_location(code: str):
     body = parse_body(LocationIn, check_path({"code": (code, LOCATION_CODE_MAX)}))
-    location, created = upsert_location(code, body.model_dump(), actor=ACTOR)
+    location, created = upsert_location(code, body.model_dump(), actor=api_actor())
     return location_view(location), 201 if created else 200
 
 
@@ -61,7 +61,7 @@ def put_location(code: str):
 @require("integration")
 def put_bin(code: str, bin_code: str):
     body = parse_body(BinIn, check_path({"bin": (bin_code, BIN_CODE_MAX)}))
-    bin_, created = upsert_bin(code, bin_code, body.model_dump(), actor=ACTOR)
+    bin_, created = upsert_bin(code, bin_code, body.model_dump(), actor=api_actor())
     return bin_view(bin_), 201 if created else 200
 
 
@@ -69,7 +69,7 @@ def put_bin(code: str, bin_code: str):
 @require("integration")
 def put_product(sku: str):
     body = parse_body(ProductIn, check_path(skus={"sku": (sku, SKU_MAX)}))
-    product, created = upsert_product(sku, body.model_dump(), actor=ACTOR)
+    product, created = upsert_product(sku, body.model_dump(), actor=api_actor())
     return product_view(product), 201 if created else 200
 
 
@@ -82,7 +82,8 @@ def post_receipt():
         body.bin,
         body.reference,
         [line.model_dump() for line in body.lines],
-        actor=ACTOR,
+        actor=api_actor(),
+        device=api_device(),
     )
     return result, 201 if created else 200
 
@@ -99,7 +100,8 @@ def post_adjustment():
         body.reason,
         lot=body.lot or "",
         status=body.status,
-        actor=ACTOR,
+        actor=api_actor(),
+        device=api_device(),
     )
     return result, 201
 
@@ -108,7 +110,16 @@ def post_adjustment():
 @require("integration")
 def post_move():
     body = parse_body(MoveIn)
-    result = move(body.location, body.from_bin, body.to_bin, body.sku, body.qty, lot=body.lot or "", actor=ACTOR)
+    result = move(
+        body.location,
+        body.from_bin,
+        body.to_bin,
+        body.sku,
+        body.qty,
+        lot=body.lot or "",
+        actor=api_actor(),
+        device=api_device(),
+    )
     return result, 201
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from wms.api import bp, parse_body, parse_no_body, require
+from wms.api.actors import api_actor, api_device
 from wms.api.schemas import OrderIn
 from wms.errors import ValidationError
 from wms.orders.models import Order
@@ -22,8 +23,9 @@ def post_order():
     order, created = place_order(
         g.principal.channel_id,
         body.model_dump(mode="json"),
-        actor=g.principal.channel_code,
+        actor=api_actor(),
         buffer=g.principal.channel_buffer,
+        device=api_device(),
     )
     return order_view(order if created else get_order(order.id)), 201 if created else 200
 
@@ -61,5 +63,5 @@ def read_order(order_id: int):
 @require("channel")
 def post_cancel(order_id: int):
     parse_no_body()
-    order = cancel_order(order_id, channel_id=g.principal.channel_id, actor=g.principal.channel_code)
+    order = cancel_order(order_id, channel_id=g.principal.channel_id, actor=api_actor(), device=api_device())
     return order_view(order)

@@ -8,6 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from wms.catalog.rules import validate_gtin
+from wms.channels.models import WEBHOOK_EVENTS
+from wms.locations.models import BIN_KINDS, LOCATION_KINDS
+from wms.orders.models import FULFILMENTS
+from wms.printing.models import JOB_OUTCOMES
+from wms.stock.models import ADJUSTABLE_STATUSES
 from wms.timeutil import ZONE_NAME_MAX, time_zone
 
 
@@ -80,7 +85,7 @@ class LocationIn(Schema):
     )
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    kind: Literal["warehouse", "store"]
+    kind: Literal[LOCATION_KINDS]
     ships: bool = False
     pickup: bool = False
     pickup_hold_days: Annotated[int, Field(ge=0, le=365), WHOLE_NUMBER] = 7
@@ -101,7 +106,7 @@ class LocationIn(Schema):
 
 
 class BinIn(Schema):
-    kind: Literal["pick", "bulk", "dock", "staging", "pickup", "returns", "quarantine"]
+    kind: Literal[BIN_KINDS]
     sequence: Annotated[int, Field(ge=0, le=10_000_000), WHOLE_NUMBER] = 0
 
 
@@ -132,7 +137,7 @@ class AdjustmentIn(Schema):
     delta: Annotated[int, Field(ge=-1_000_000, le=1_000_000, json_schema_extra={"not": {"const": 0}}), WHOLE_NUMBER]
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     lot: Annotated[str, Field(max_length=64)] | None = None
-    status: Literal["sellable", "damaged", "quarantine"] = "sellable"
+    status: Literal[ADJUSTABLE_STATUSES] = "sellable"
 
     @field_validator("delta")
     @classmethod
@@ -193,7 +198,7 @@ class OrderIn(Schema):
     model_config = ConfigDict(json_schema_extra=_fulfilment_needs)
 
     external_id: Annotated[str, Field(min_length=1, max_length=128)]
-    fulfilment: Literal["ship", "pickup"]
+    fulfilment: Literal[FULFILMENTS]
     customer: CustomerIn
     ship_to: Annotated[AddressIn | None, Field(validate_default=True)] = None
     pickup_location: Annotated[Code | None, Field(validate_default=True)] = None
@@ -228,9 +233,7 @@ _WEBHOOK_URL = (
 class WebhookIn(Schema):
     #: http(s), a host, no user name or password; a port from 0 to 65535
     url: Annotated[str, Field(min_length=8, max_length=2000, pattern=_WEBHOOK_URL)]
-    events: Annotated[
-        list[Literal["availability.changed", "order.updated", "return.updated"]], Field(min_length=1, max_length=3)
-    ]
+    events: Annotated[list[Literal[WEBHOOK_EVENTS]], Field(min_length=1, max_length=len(WEBHOOK_EVENTS))]
     secret: Annotated[str, Field(min_length=8, max_length=200)]
 
 
@@ -248,7 +251,7 @@ class StationScansIn(Schema):
 
 
 class JobOutcomeIn(Schema):
-    outcome: Literal["sending", "printed", "not_ready", "failed"]
+    outcome: Literal[JOB_OUTCOMES]
     #: not_ready: the printer's state ("paper out", "unreachable: ..."); failed: what went wrong
     reason: Annotated[str, Field(max_length=500)] | None = None
     #: the ``attempt`` the job was handed out with: an outcome of an older claim is refused (409)

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
+from wms.auth.models import MANAGER_ROLES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -29,4 +31,4 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 #: managers and admins: stock, printers and labels of every location
-MANAGERS = ("manager", "admin")
+MANAGERS = MANAGER_ROLES

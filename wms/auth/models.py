@@ -1,23 +1,43 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from wms.enums import check_in, values
 from wms.extensions import db
 from wms.timeutil import utcnow
 
-ROLES = ("picker", "clerk", "manager", "admin")
-#: where a sign-in was tried: the login form or ``POST /api/v1/staff/tokens``
-SIGN_IN_CHANNELS = ("form", "token")
+
+class Role(StrEnum):
+    """What a user may do."""
+
+    PICKER = "picker"
+    CLERK = "clerk"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class SignInVia(StrEnum):
+    """Where a sign-in was tried: the login form or ``POST /api/v1/staff/tokens``."""
+
+    FORM = "form"
+    TOKEN = "token"
+
+
+ROLES = values(Role)
+#: roles that run the place: users, printers, sign-in failures
+MANAGER_ROLES = values([Role.MANAGER, Role.ADMIN])
+SIGN_IN_CHANNELS = values(SignInVia)
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "user"
-    __table_args__ = (CheckConstraint("role IN ('picker', 'clerk', 'manager', 'admin')", name="role"),)
+    __table_args__ = (check_in("role", Role),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -30,6 +50,8 @@ class User(UserMixin, db.Model):
     #: staff tokens issued before this moment no longer work: set when the user is deactivated or their password
     #: changes (the token check compares it in the query it makes anyway, so cutting tokens off costs no write there)
     cut_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: who made the last change (``StockMovement.actor``'s naming: a user name, ``integration:<token id>``, ``cli``)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
 
     location = relationship("Location")
 
@@ -70,7 +92,7 @@ class SignInFailure(db.Model):
 
     __tablename__ = "sign_in_failure"
     __table_args__ = (
-        CheckConstraint("via IN ('form', 'token')", name="via"),
+        check_in("via", SignInVia),
         Index("ix_sign_in_failure_username_at", "username", "at"),
         Index("ix_sign_in_failure_address_at", "address", "at"),
         Index("ix_sign_in_failure_at", "at"),

@@ -49,13 +49,13 @@ def create_user(
     username = normalise_username(username)
     location_code = (location_code or "").strip() or None
     try:
-        return _create_user(username, role, location_code, password)
+        return _create_user(username, role, location_code, password, actor)
     except IntegrityError:
         # Another request created the same username between our check and our commit.
         raise ValidationError.one("username", f"user {username} exists already") from None
 
 
-def _create_user(username: str, role: str, location_code: str | None, password: str) -> User:
+def _create_user(username: str, role: str, location_code: str | None, password: str, actor: str | None) -> User:
     with unit_of_work() as session:
         location = None
         if location_code:
@@ -65,7 +65,9 @@ def _create_user(username: str, role: str, location_code: str | None, password: 
             errors.insert(0, {"field": "username", "message": f"user {username} exists already"})
         if errors:
             raise ValidationError(errors)
-        user = User(username=username, role=role, location_id=location.id if location else None, active=True)
+        user = User(
+            username=username, role=role, location_id=location.id if location else None, active=True, updated_by=actor
+        )
         user.set_password(password)
         user.location = location
         session.add(user)
@@ -82,6 +84,7 @@ def set_user_active(username: str, active: bool, actor: str | None = None) -> Us
     with unit_of_work() as session:
         user = _lock_user(session, username)
         user.active = active
+        user.updated_by = actor
         if not active:
             user.cut_off_at = now
             _end_sessions(session, user.id, now)
@@ -103,6 +106,7 @@ def set_password(username: str, password: str, actor: str | None = None, keep_se
         user = _lock_user(session, username)
         user.set_password(password)
         user.cut_off_at = now
+        user.updated_by = actor
         _end_sessions(session, user.id, now, keep=_hash(keep_session) if keep_session else None)
     return user
 

@@ -19,6 +19,8 @@ class Product(db.Model):
     track_lots: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    #: who made the last change (``StockMovement.actor``'s naming: a user name, ``integration:<token id>``, ``cli``)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
 
     barcodes: Mapped[list[Barcode]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="Barcode.id"

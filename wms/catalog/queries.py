@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from wms.auth.models import User
 from wms.auth.service import visible_locations
@@ -14,10 +15,12 @@ from wms.catalog.rules import validate_gtin
 from wms.errors import NotFound
 from wms.extensions import db
 from wms.locations.models import Bin, Location
-from wms.stock.models import StockLevel, StockQuant
+from wms.stock.models import StockLevel, StockMovement, StockQuant
 
 #: products per page of the product list
 PRODUCTS_PER_PAGE = 50
+#: ledger rows the product page lists
+RECENT_MOVEMENTS = 20
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,24 @@ class BinStock:
 
 
 @dataclass(frozen=True)
+class MovementRow:
+    """A ledger row as the product page lists it: what moved, from where to where, who and on which device."""
+
+    at: datetime
+    reason: str
+    qty: int
+    lot: str
+    #: ``LOC/BIN`` of each side, None for the side that is outside stock (a receipt's source, a shipment's target)
+    source: str | None
+    target: str | None
+    #: the location the row happened at, for the time zone its time is shown in
+    location: str
+    reference: str | None
+    actor: str | None
+    device: str | None
+
+
+@dataclass(frozen=True)
 class ProductDetail:
     product: Product
     barcodes: list[Barcode]
@@ -81,6 +102,8 @@ class ProductDetail:
     bins: list[BinStock]
     #: the visible locations: (code, name)
     locations: list[tuple[str, str]]
+    #: the latest ledger rows at the visible locations, newest first
+    movements: list[MovementRow]
 
 
 def _name_matches(query: str):
@@ -187,4 +210,54 @@ def product_detail(user: User, sku: str) -> ProductDetail:
         stock=stock,
         bins=bins,
         locations=[(loc.code, loc.name) for loc in locations],
+        movements=recent_movements(product.id, codes),
     )
+
+
+def recent_movements(product_id: int, codes: dict[int, str], limit: int = RECENT_MOVEMENTS) -> list[MovementRow]:
+    """The latest ledger rows of a product that touch a bin at one of the locations ``codes`` (id -> code)."""
+    source, target = aliased(Bin), aliased(Bin)
+    rows = db.session.execute(
+        select(
+            StockMovement.created_at,
+            StockMovement.reason,
+            StockMovement.qty,
+            StockMovement.lot,
+            source.location_id,
+            source.code,
+            target.location_id,
+            target.code,
+            StockMovement.reference,
+            StockMovement.actor,
+            StockMovement.device,
+        )
+        .outerjoin(source, source.id == StockMovement.from_bin_id)
+        .outerjoin(target, target.id == StockMovement.to_bin_id)
+        .where(
+            StockMovement.product_id == product_id,
+            or_(source.location_id.in_(list(codes)), target.location_id.in_(list(codes))),
+        )
+        .order_by(StockMovement.id.desc())
+        .limit(limit)
+    ).all()
+
+    def side(location_id: int | None, bin_code: str | None) -> str | None:
+        if location_id is None:
+            return None
+        return f"{codes.get(location_id, '?')}/{bin_code}"
+
+    return [
+        MovementRow(
+            at=at,
+            reason=reason,
+            qty=qty,
+            lot=lot,
+            source=side(from_loc, from_bin),
+            target=side(to_loc, to_bin),
+            location=codes.get(to_loc if to_loc is not None else from_loc, ""),
+            reference=reference,
+            actor=actor,
+            device=device,
+        )
+        for at, reason, qty, lot, from_loc, from_bin, to_loc, to_bin, reference, actor, device in rows
+    ]

@@ -54,7 +54,9 @@ def check_barcodes(barcodes: list[str], field: str = "barcodes") -> list[tuple[s
     return pairs
 
 
-def _apply_product(session: Session, sku: str, data: dict[str, Any], field_prefix: str = "") -> tuple[Product, bool]:
+def _apply_product(
+    session: Session, sku: str, data: dict[str, Any], field_prefix: str = "", actor: str | None = None
+) -> tuple[Product, bool]:
     barcodes = data.get("barcodes")
     pairs = check_barcodes(barcodes, f"{field_prefix}barcodes") if barcodes is not None else None
     product = session.execute(
@@ -88,6 +90,7 @@ def _apply_product(session: Session, sku: str, data: dict[str, Any], field_prefi
             )
         keep = {b.gtin: b for b in product.barcodes}
         product.barcodes = [keep.get(g) or Barcode(code=c, gtin=g) for c, g in _unique(pairs)]
+    product.updated_by = actor
     return product, created
 
 
@@ -106,19 +109,21 @@ def upsert_product(sku: str, data: dict[str, Any], actor: str | None = None) -> 
     Raises ValidationError for a bad GTIN or a barcode that belongs to another product.
     """
     try:
-        return _upsert_product(sku, data)
+        return _upsert_product(sku, data, actor)
     except IntegrityError:
         # Another request created this sku (or took one of these barcodes) between the locking read, which found
         # nothing to lock, and the insert: once more, and the product is updated or the barcode reported taken.
-        return _upsert_product(sku, data)
+        return _upsert_product(sku, data, actor)
 
 
-def _upsert_product(sku: str, data: dict[str, Any]) -> tuple[Product, bool]:
+def _upsert_product(sku: str, data: dict[str, Any], actor: str | None) -> tuple[Product, bool]:
     with unit_of_work() as session:
-        return _apply_product(session, sku, data)
+        return _apply_product(session, sku, data, actor=actor)
 
 
-def import_products(rows: Iterable[dict[str, Any]], batch_size: int = 500, progress=None) -> dict[str, int]:
+def import_products(
+    rows: Iterable[dict[str, Any]], batch_size: int = 500, progress=None, actor: str | None = None
+) -> dict[str, int]:
     """Upsert products from CSV-like rows (``sku,name,barcodes,track_lots``), one transaction per batch.
 
     Barcodes are separated by ``|``, ``;`` or spaces. Rows with errors are skipped and reported; a batch is
@@ -134,7 +139,7 @@ def import_products(rows: Iterable[dict[str, Any]], batch_size: int = 500, progr
             for line_no, row in batch:
                 try:
                     with session.begin_nested():
-                        _product, created = _apply_product(session, row["sku"], row)
+                        _product, created = _apply_product(session, row["sku"], row, actor=actor)
                     result["created" if created else "updated"] += 1
                 except ValidationError as exc:
                     result["failed"] += 1

@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from wms.enums import check_in, values
 from wms.extensions import db
 from wms.stock.models import BigId
 from wms.timeutil import utcnow
 
-TOKEN_SCOPES = ("channel", "integration", "station", "staff")
-WEBHOOK_EVENTS = ("availability.changed", "order.updated", "return.updated")
+
+class TokenScope(StrEnum):
+    """What a bearer token reaches."""
+
+    CHANNEL = "channel"
+    INTEGRATION = "integration"
+    STATION = "station"
+    STAFF = "staff"
+
+
+class WebhookEvent(StrEnum):
+    AVAILABILITY_CHANGED = "availability.changed"
+    ORDER_UPDATED = "order.updated"
+    RETURN_UPDATED = "return.updated"
+
+
+TOKEN_SCOPES = values(TokenScope)
+#: scopes ``wms token`` issues (channel tokens come with their channel, ``wms channel``)
+ISSUED_SCOPES = values([TokenScope.INTEGRATION, TokenScope.STATION, TokenScope.STAFF])
+WEBHOOK_EVENTS = values(WebhookEvent)
 
 
 class Channel(db.Model):
@@ -48,7 +68,7 @@ class ApiToken(db.Model):
 
     __tablename__ = "api_token"
     __table_args__ = (
-        CheckConstraint("scope IN ('channel', 'integration', 'station', 'staff')", name="scope"),
+        check_in("scope", TokenScope),
         CheckConstraint("scope <> 'staff' OR user_id IS NOT NULL", name="staff_user"),
     )
 
@@ -66,6 +86,8 @@ class ApiToken(db.Model):
     #: first characters of the token, to tell tokens apart in listings
     prefix: Mapped[str] = mapped_column(String(12))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: who revoked it: ``cli``, or the user who signed out with it
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
     #: the token is refused from this moment on (None: never expires)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: about when it was last used: written at most once a minute, so most requests stay a single read

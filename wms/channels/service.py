@@ -235,6 +235,7 @@ def revoke_token(token_id: int, actor: str | None = None) -> ApiToken:
             raise NotFound(f"no token {token_id}", {"id": token_id})
         if token.revoked_at is None:
             token.revoked_at = utcnow()
+            token.revoked_by = actor
     return token
 
 

@@ -1,22 +1,40 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from wms.enums import check_in, values
 from wms.extensions import db
 from wms.timeutil import utcnow
 
-LOCATION_KINDS = ("warehouse", "store")
-BIN_KINDS = ("pick", "bulk", "dock", "staging", "pickup", "returns", "quarantine")
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+
+
+class BinKind(StrEnum):
+    PICK = "pick"
+    BULK = "bulk"
+    DOCK = "dock"
+    STAGING = "staging"
+    PICKUP = "pickup"
+    RETURNS = "returns"
+    QUARANTINE = "quarantine"
+
+
+LOCATION_KINDS = values(LocationKind)
+BIN_KINDS = values(BinKind)
 #: bins whose sellable stock counts as on hand sellable
-SELLABLE_BIN_KINDS = ("pick", "bulk")
+SELLABLE_BIN_KINDS = values([BinKind.PICK, BinKind.BULK])
 
 
 class Location(db.Model):
     __tablename__ = "location"
-    __table_args__ = (CheckConstraint("kind IN ('warehouse', 'store')", name="kind"),)
+    __table_args__ = (check_in("kind", LocationKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -34,6 +52,8 @@ class Location(db.Model):
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    #: who made the last change (``StockMovement.actor``'s naming: a user name, ``integration:<token id>``, ``cli``)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
 
     bins: Mapped[list[Bin]] = relationship(back_populates="location", order_by="Bin.sequence")
 
@@ -45,7 +65,7 @@ class Bin(db.Model):
     __tablename__ = "bin"
     __table_args__ = (
         UniqueConstraint("location_id", "code"),
-        CheckConstraint("kind IN ('pick', 'bulk', 'dock', 'staging', 'pickup', 'returns', 'quarantine')", name="kind"),
+        check_in("kind", BinKind),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +76,8 @@ class Bin(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    #: who made the last change (``StockMovement.actor``'s naming: a user name, ``integration:<token id>``, ``cli``)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
 
     location: Mapped[Location] = relationship(back_populates="bins")
 

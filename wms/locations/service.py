@@ -44,14 +44,14 @@ def upsert_location(code: str, data: dict[str, Any], actor: str | None = None) -
     Raises ValidationError (no kind for a new location, pickup at a warehouse, a time zone that is not an IANA
     name). ``timezone`` absent or None leaves the zone as it is (a new location follows WMS_TIMEZONE)."""
     try:
-        return _upsert_location(code, data)
+        return _upsert_location(code, data, actor)
     except IntegrityError:
         # Another request created this code between the locking read (which found nothing to lock) and the
         # insert: it exists now, so this request updates it.
-        return _upsert_location(code, data)
+        return _upsert_location(code, data, actor)
 
 
-def _upsert_location(code: str, data: dict[str, Any]) -> tuple[Location, bool]:
+def _upsert_location(code: str, data: dict[str, Any], actor: str | None) -> tuple[Location, bool]:
     with unit_of_work() as session:
         location = session.execute(select(Location).where(Location.code == code).with_for_update()).scalar_one_or_none()
         created = location is None
@@ -63,6 +63,7 @@ def _upsert_location(code: str, data: dict[str, Any]) -> tuple[Location, bool]:
                 setattr(location, field, data[field])
         if location.name is None:
             location.name = code
+        location.updated_by = actor
         if location.kind is None:
             raise ValidationError.one("kind", "is required for a new location")
         if location.pickup and location.kind != "store":
@@ -82,13 +83,13 @@ def upsert_bin(location_code: str, code: str, data: dict[str, Any], actor: str |
     change on-hand sellable without a ledger row. Raises InvalidState then.
     """
     try:
-        return _upsert_bin(location_code, code, data)
+        return _upsert_bin(location_code, code, data, actor)
     except IntegrityError:
         # Created by another request since the locking read: update it (see upsert_location).
-        return _upsert_bin(location_code, code, data)
+        return _upsert_bin(location_code, code, data, actor)
 
 
-def _upsert_bin(location_code: str, code: str, data: dict[str, Any]) -> tuple[Bin, bool]:
+def _upsert_bin(location_code: str, code: str, data: dict[str, Any], actor: str | None) -> tuple[Bin, bool]:
     with unit_of_work() as session:
         location = get_location(location_code, session)
         bin_ = session.execute(
@@ -112,4 +113,5 @@ def _upsert_bin(location_code: str, code: str, data: dict[str, Any]) -> tuple[Bi
         if data.get("sequence") is not None:
             bin_.sequence = data["sequence"]
         bin_.location = location
+        bin_.updated_by = actor
     return bin_, created

@@ -1,33 +1,48 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, FetchedValue, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from wms.enums import check_in, values
 from wms.extensions import db
 from wms.timeutil import utcnow
 
-ORDER_STATUSES = (
-    "reserved",
-    "in_transit",
-    "picking",
-    "packed",
-    "shipped",
-    "ready_for_pickup",
-    "collected",
-    "partially_collected",
-    "expired",
-    "cancelled",
-)
+
+class OrderStatus(StrEnum):
+    RESERVED = "reserved"
+    IN_TRANSIT = "in_transit"
+    PICKING = "picking"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    COLLECTED = "collected"
+    PARTIALLY_COLLECTED = "partially_collected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Fulfilment(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+ORDER_STATUSES = values(OrderStatus)
+FULFILMENTS = values(Fulfilment)
 #: an order may be cancelled while it is in one of these
-CANCELLABLE = ("reserved", "in_transit", "picking")
+CANCELLABLE = values([OrderStatus.RESERVED, OrderStatus.IN_TRANSIT, OrderStatus.PICKING])
 
 
 class Order(db.Model):
     __tablename__ = "order"
-    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        check_in("fulfilment", Fulfilment),
+        check_in("status", OrderStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"))
@@ -76,12 +91,19 @@ class OrderEvent(db.Model):
     """Status history of an order."""
 
     __tablename__ = "order_event"
-    __table_args__ = (Index("ix_order_event_order", "order_id"), Index("ix_order_event_txid_id", "txid", "id"))
+    __table_args__ = (
+        Index("ix_order_event_order", "order_id"),
+        Index("ix_order_event_txid_id", "txid", "id"),
+        check_in("status", OrderStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"))
     status: Mapped[str] = mapped_column(String(24))
+    #: who changed the status: ``channel:CODE``, a user name, ``worker``, ``cli`` (``StockMovement.actor``)
     actor: Mapped[str | None] = mapped_column(String(128))
+    #: which device: a staff token's device name, a station code, an API caller's User-Agent
+    device: Mapped[str | None] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     #: id of the writing transaction on PostgreSQL (the column's default there, so no writer names it), 0 on
     #: SQLite: the order list reads events in (txid, id) order below the oldest running transaction

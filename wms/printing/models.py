@@ -3,21 +3,50 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from wms.enums import check_in, values
 from wms.extensions import db
 from wms.stock.models import BigId
 from wms.timeutil import utcnow
 
-PRINTER_FORMATS = ("zpl", "pdf")
+
+class PrinterFormat(StrEnum):
+    """What a printer takes: ZPL (label printers) or PDF (office printers, hot folders)."""
+
+    ZPL = "zpl"
+    PDF = "pdf"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    PRINTED = "printed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
+class JobOutcome(StrEnum):
+    """What a station agent reports of a job it was handed (``POST .../jobs/{id}/outcome``)."""
+
+    SENDING = "sending"
+    PRINTED = "printed"
+    NOT_READY = "not_ready"
+    FAILED = "failed"
+
+
+PRINTER_FORMATS = values(PrinterFormat)
+JOB_OUTCOMES = values(JobOutcome)
 #: queued -> sending -> printed; sending -> queued (not ready, lease lost before the bytes); queued -> cancelled;
 #: failed (given up, or a permanent error); unknown (the worker died after sending_at: maybe printed, never resent)
-JOB_STATUSES = ("queued", "sending", "printed", "failed", "cancelled", "unknown")
+JOB_STATUSES = values(JobStatus)
 #: statuses a job never leaves by itself
-FINAL_STATUSES = ("printed", "failed", "cancelled", "unknown")
+FINAL_STATUSES = values([JobStatus.PRINTED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.UNKNOWN])
 
 
 class Station(db.Model):
@@ -44,7 +73,7 @@ class Printer(db.Model):
     """A label or document printer, reached by ``url`` (``devices.printers.open_printer``)."""
 
     __tablename__ = "printer"
-    __table_args__ = (CheckConstraint("fmt IN ('zpl', 'pdf')", name="fmt"),)
+    __table_args__ = (check_in("fmt", PrinterFormat),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -72,7 +101,7 @@ class PrintJob(db.Model):
 
     __tablename__ = "print_job"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'sending', 'printed', 'failed', 'cancelled', 'unknown')", name="status"),
+        check_in("status", JobStatus),
         CheckConstraint("copies >= 1", name="copies_positive"),
         # The claim: due queued jobs, and sending jobs whose lease ran out.
         Index("ix_print_job_due", "status", "next_attempt_at"),

@@ -23,15 +23,18 @@ from sqlalchemy.orm import Session, joinedload
 
 import labels
 from devices.printers import DEFAULT_TIMEOUT, open_printer
+from wms.catalog.service import get_product
 from wms.errors import IdempotencyConflict, InvalidState, NotFound, ValidationError
 from wms.extensions import db
+from wms.locations.models import Bin, Location
+from wms.locations.service import find_bin, get_location
 from wms.printing import rules
-from wms.printing.models import FINAL_STATUSES, JOB_STATUSES, Printer, PrintJob, Station
+from wms.printing.models import FINAL_STATUSES, JOB_OUTCOMES, JOB_STATUSES, Printer, PrintJob, Station
 from wms.timeutil import isoformat, utcnow
 from wms.uow import is_postgres, unit_of_work
 
 #: what ``record_outcome`` accepts
-OUTCOMES = ("sending", "printed", "not_ready", "failed")
+OUTCOMES = JOB_OUTCOMES
 #: statuses a person may reprint (a new job)
 REPRINTABLE = ("printed", "failed", "cancelled", "unknown")
 #: statuses a person may cancel
@@ -107,8 +110,6 @@ def add_printer(name: str, url: str, location_code: str, station_code: str | Non
         errors.append({"field": "station", "message": "must be at most 64 characters"})
     try:
         with unit_of_work() as session:
-            from wms.locations.models import Location
-
             location = session.execute(select(Location).where(Location.code == location_code)).scalar_one_or_none()
             if location is None:
                 errors.append({"field": "location", "message": f"unknown location {location_code!r}"})
@@ -149,8 +150,6 @@ def update_printer(printer_id: int, url: str, location_code: str, station_code: 
         errors.append({"field": "station", "message": "must be at most 64 characters"})
     try:
         with unit_of_work() as session:
-            from wms.locations.models import Location
-
             printer = session.execute(
                 select(Printer).where(Printer.id == printer_id).with_for_update()
             ).scalar_one_or_none()
@@ -259,8 +258,6 @@ def _resolve_printer(session: Session, printer: Printer | int | str) -> Printer:
 def product_label_data(sku: str) -> dict[str, Any]:
     """``labels`` data of a product label: sku, name and its first barcode as the GTIN. Raises NotFound, and
     ValidationError for a product without a barcode."""
-    from wms.catalog.service import get_product
-
     product = get_product(sku)
     if not product.barcodes:
         raise ValidationError.one("sku", f"product {sku} has no barcode to print")
@@ -269,8 +266,6 @@ def product_label_data(sku: str) -> dict[str, Any]:
 
 def bin_label_data(location_code: str, bin_code: str) -> dict[str, Any]:
     """``labels`` data of a bin label: ``{"code", "location"}``. Raises NotFound for an unknown location or bin."""
-    from wms.locations.service import find_bin, get_location
-
     location = get_location(location_code)
     found = find_bin(db.session, location.id, bin_code)
     if found is None:
@@ -778,9 +773,6 @@ def print_bin_labels(
     given; reference ``bin:<location>/<bin>``. With ``idempotency_key``, each bin's job has the key
     ``<key>:<bin>``, so that the same request again returns the same jobs. Raises NotFound for an unknown location
     or bin (naming the bin), ValidationError as :func:`queue_label`. Inserts only."""
-    from wms.locations.models import Bin
-    from wms.locations.service import get_location
-
     codes = list(dict.fromkeys(bin_codes))  # each bin once, in the order given
     if not codes:
         raise ValidationError.one("bins", "choose at least one bin")

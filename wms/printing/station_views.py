@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from wms import longpoll
 from wms.auth.access import roles_required
 from wms.auth.current import current_staff
+from wms.auth.models import ROLES
 from wms.errors import NotFound
 from wms.params import MAX_BIG_ID, InvalidParameter, parse_int
 from wms.printing.stations import last_scan_id, scans_after, station_list, station_page, visible_station
@@ -28,7 +29,7 @@ from wms.printing.stations import last_scan_id, scans_after, station_list, stati
 bp = Blueprint("stations", __name__, template_folder="templates")
 
 #: every staff role: clerks and pickers see the stations of their own location, managers and admins all
-STAFF = ("picker", "clerk", "manager", "admin")
+STAFF = ROLES
 #: defaults of the live feed (app config keys of the same names override them)
 STATION_EVENTS_SECONDS = 25.0
 STATION_EVENTS_POLL = 0.5

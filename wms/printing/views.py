@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
+from wms.auth.models import ROLES
 from wms.auth.rules import safe_next
 from wms.auth.service import visible_locations
 from wms.errors import NotFound, ValidationError, WMSError
@@ -28,7 +29,7 @@ from wms.security import STRICT_CSP
 
 bp = Blueprint("printing", __name__, template_folder="templates")
 
-ALL_ROLES = ("picker", "clerk", "manager", "admin")
+ALL_ROLES = ROLES
 #: copies one print form may ask for
 MAX_FORM_COPIES = 100
 #: session key: the highest job id whose "did not print" banner the user dismissed

@@ -4,6 +4,7 @@ the append-only movement ledger, reservations and the availability change log.""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -19,10 +20,39 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from wms.enums import check_in, values
 from wms.extensions import db
 from wms.timeutil import utcnow
 
-STOCK_STATUSES = ("sellable", "damaged", "in_transit", "quarantine")
+
+class StockStatus(StrEnum):
+    """What a unit may be used for: only sellable units in pick and bulk bins count as on hand sellable."""
+
+    SELLABLE = "sellable"
+    DAMAGED = "damaged"
+    IN_TRANSIT = "in_transit"
+    QUARANTINE = "quarantine"
+
+
+class MovementReason(StrEnum):
+    """Why a ledger row was written (``StockMovement.reason``)."""
+
+    RECEIPT = "receipt"
+    ADJUSTMENT = "adjustment"
+    MOVE = "move"
+    PICK = "pick"
+    SHIP = "ship"
+    HANDOVER = "handover"
+    COUNT = "count"
+    RETURN = "return"
+    TRANSFER = "transfer"
+    SCRAP = "scrap"
+
+
+STOCK_STATUSES = values(StockStatus)
+#: statuses an adjustment may book units into (in_transit is only ever reached by a transfer)
+ADJUSTABLE_STATUSES = values([StockStatus.SELLABLE, StockStatus.DAMAGED, StockStatus.QUARANTINE])
+MOVEMENT_REASONS = values(MovementReason)
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; BigInteger elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -48,6 +78,7 @@ class StockQuant(db.Model):
     __table_args__ = (
         UniqueConstraint("bin_id", "product_id", "lot", "status"),
         CheckConstraint("qty >= 0", name="qty_not_negative"),
+        check_in("status", StockStatus),
         Index("ix_stock_quant_product_location", "product_id", "location_id"),
     )
 
@@ -92,6 +123,9 @@ class StockMovement(db.Model):
     __table_args__ = (
         CheckConstraint("qty > 0", name="qty_positive"),
         CheckConstraint("from_bin_id IS NOT NULL OR to_bin_id IS NOT NULL", name="has_a_side"),
+        check_in("from_status", StockStatus),
+        check_in("to_status", StockStatus),
+        check_in("reason", MovementReason),
         Index("ix_stock_movement_product", "product_id"),
         Index("ix_stock_movement_reference", "reference"),
     )
@@ -110,7 +144,9 @@ class StockMovement(db.Model):
     reference: Mapped[str | None] = mapped_column(String(128))
     #: free text given by a person (the reason of an adjustment)
     note: Mapped[str | None] = mapped_column(Text)
+    #: who: a user name, ``channel:CODE``, ``integration:<token id>``, ``cli``, ``worker``, ``demo``
     actor: Mapped[str | None] = mapped_column(String(128))
+    #: which device: a staff token's device name, a station code, or an API caller's User-Agent
     device: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
