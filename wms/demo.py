@@ -20,7 +20,23 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from wms.api.schemas import OrderIn
+from wms.auth.service import create_user, find_user
+from wms.catalog.models import Product
 from wms.catalog.rules import with_check_digit
+from wms.catalog.service import import_products
+from wms.channels.models import Channel
+from wms.channels.service import create_channel, create_token
+from wms.errors import NotFound
+from wms.extensions import db
+from wms.locations.models import Bin, Location
+from wms.locations.service import upsert_bin, upsert_location
+from wms.orders.models import Order
+from wms.orders.service import cancel_order, place_order
+from wms.printing.service import add_printer, get_printer, printer_url_policy
+from wms.server import schema_state
+from wms.stock.models import StockQuant
+from wms.stock.service import move, receive
 
 # --- the retailer -------------------------------------------------------------------------------------------
 
@@ -570,9 +586,6 @@ def reset_database() -> None:
     from flask_migrate import downgrade
     from sqlalchemy import inspect
 
-    from wms.extensions import db
-    from wms.server import schema_state
-
     db.session.remove()
     current, _head = schema_state()
     with _quiet_alembic():
@@ -609,8 +622,6 @@ def seed(echo=lambda message: None) -> DemoResult:
     orders = _seed_orders(products, sellable_plan(receipts, dock), channel_ids)
     echo(f"{len(orders)} orders")
     echo(_seed_printers())
-    from wms.channels.service import create_token
-
     integration_token = create_token("integration", "demo ERP")
     station_token = create_token("station", f"{DEMO_STATION} demo agent", station_code=DEMO_STATION)
     return DemoResult(
@@ -627,8 +638,6 @@ def seed(echo=lambda message: None) -> DemoResult:
 
 
 def _seed_places() -> str:
-    from wms.locations.service import upsert_bin, upsert_location
-
     for code, data in LOCATIONS.items():
         upsert_location(code, data, actor="demo")
     count = 0
@@ -640,21 +649,17 @@ def _seed_places() -> str:
 
 
 def _seed_products(products: list[DemoProduct]) -> str:
-    from wms.catalog.service import import_products
-
     rows = [
         {"sku": p.sku, "name": p.name, "barcodes": " ".join(p.barcodes), "track_lots": "yes" if p.track_lots else ""}
         for p in products
     ]
-    result = import_products(rows, batch_size=len(rows), actor="demo")
+    result = import_products(rows, batch_size=len(rows))
     if result["failed"]:
         raise RuntimeError(f"demo products refused: {result['errors'][:3]}")  # a bug in this file, not bad input
     return f"{len(products)} products ({result['created']} new)"
 
 
 def _seed_stock(products: list[DemoProduct], receipts: list[ReceiptPlan], dock: ReceiptPlan) -> str:
-    from wms.stock.service import move, receive
-
     created = 0
     for plan in receipts:
         created += receive(plan.location, plan.bin, plan.reference, plan.lines, actor="demo")[1]
@@ -673,10 +678,6 @@ def _seed_channels() -> tuple[dict[str, int], str]:
     """Channel ids by code, and a new token of the channel shown at the end (existing channels are kept)."""
     from sqlalchemy import select
 
-    from wms.channels.models import Channel
-    from wms.channels.service import create_channel, create_token
-    from wms.extensions import db
-
     ids, shown = {}, ""
     for spec in CHANNELS:
         channel = db.session.execute(select(Channel).where(Channel.code == spec["code"])).scalar_one_or_none()
@@ -693,9 +694,6 @@ def _seed_channels() -> tuple[dict[str, int], str]:
 
 
 def _seed_users() -> list[tuple[str, str, str | None, str, bool]]:
-    from wms.auth.service import create_user, find_user
-    from wms.extensions import db
-
     users = []
     for username, role, location, password in USERS:
         exists = find_user(username) is not None
@@ -732,10 +730,6 @@ def _seed_printers() -> str:
     """Register the demo printers (those that exist already are kept) and make their folders."""
     import os
 
-    from wms.errors import NotFound
-    from wms.extensions import db
-    from wms.printing.service import add_printer, get_printer, printer_url_policy
-
     root = printer_url_policy().dir_root
     created = 0
     for name, url, location in demo_printers(root):
@@ -764,15 +758,11 @@ def _seed_printers() -> str:
 def _seed_orders(
     products: list[DemoProduct], units: dict[tuple[str, str], int], channel_ids: dict[str, int]
 ) -> list[tuple[str, str, str]]:
-    from wms.api.schemas import OrderIn
-    from wms.extensions import db
-    from wms.orders.service import cancel_order, place_order
-
     orders = []
     for plan in order_plan(products, units):
         # The same normalisation as the API, so that the channel could replay these orders over HTTP.
         payload = OrderIn.model_validate(plan.payload).model_dump(mode="json")
-        order, _created = place_order(channel_ids[plan.channel], payload, actor=f"channel:{plan.channel}")
+        order, _created = place_order(channel_ids[plan.channel], payload, actor=plan.channel)
         if plan.cancel:
             order = cancel_order(order.id, actor="customer service")
         orders.append((order.external_id, order.status, plan.story))
@@ -782,12 +772,6 @@ def _seed_orders(
 
 def _counts() -> dict[str, int]:
     from sqlalchemy import func, select
-
-    from wms.catalog.models import Product
-    from wms.extensions import db
-    from wms.locations.models import Bin, Location
-    from wms.orders.models import Order
-    from wms.stock.models import StockQuant
 
     session = db.session
     kinds = dict(session.execute(select(Location.kind, func.count()).group_by(Location.kind)).all())
@@ -867,8 +851,6 @@ def _print_summary(result: DemoResult, database: str) -> None:
 def demo_command(reset: bool, yes: bool) -> None:
     """Migrate, then seed a realistic demo (1 warehouse, 3 stores, ~200 products, stock, channels, users, open
     orders) and print the logins and tokens. Safe to run twice."""
-    from wms.extensions import db
-
     database = db.engine.url.render_as_string(hide_password=True)
     if reset:
         if not yes:

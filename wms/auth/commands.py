@@ -12,7 +12,8 @@ import click
 from flask.cli import with_appcontext
 
 from wms.auth.models import ROLES
-from wms.channels.models import ISSUED_SCOPES
+from wms.auth.service import create_user, find_user, set_password, set_user_active
+from wms.channels.service import create_channel, create_token, list_tokens, revoke_token
 
 
 @click.command("create-user")
@@ -23,8 +24,6 @@ from wms.channels.models import ISSUED_SCOPES
 @with_appcontext
 def create_user_command(username: str, role: str, location_code: str | None, password: str | None) -> None:
     """Create a staff user."""
-    from wms.auth.service import create_user
-
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
     user = create_user(username, role, location_code, password, actor="cli")
@@ -48,8 +47,6 @@ def _codes(value: str | None) -> list[str]:
 @with_appcontext
 def create_channel_command(code: str, name: str | None, ship_from: str | None, buffer: int) -> None:
     """Create a sales channel and print its bearer token (shown only this once)."""
-    from wms.channels.service import create_channel
-
     channel, token = create_channel(code, name=name, ship_from=_codes(ship_from), buffer=buffer)
     sources = ", ".join(link.location.code for link in channel.ship_from) or "every location that ships"
     click.echo(
@@ -60,7 +57,9 @@ def create_channel_command(code: str, name: str | None, ship_from: str | None, b
 
 
 @click.command("create-token")
-@click.option("--scope", required=True, type=click.Choice(ISSUED_SCOPES), help="What the token reaches.")
+@click.option(
+    "--scope", required=True, type=click.Choice(["integration", "station", "staff"]), help="What the token reaches."
+)
 @click.option("--name", help="What it is for, e.g. the ERP's name.")
 @click.option("--station", "station_code", metavar="CODE", help="The station of a station token (required then).")
 @click.option("--user", "username", metavar="NAME", help="The person a staff token signs in (required then).")
@@ -78,8 +77,6 @@ def create_token_command(
     expires_in: int | None,
 ) -> None:
     """Create an API token and print it (shown only this once)."""
-    from wms.channels.service import create_token
-
     if (scope == "station") != bool(station_code):
         raise click.UsageError("--scope station needs --station CODE, and --station goes with it only")
     if (scope == "staff") != bool(username):
@@ -106,8 +103,6 @@ def _when(value: datetime | None) -> str:
 @with_appcontext
 def tokens_command() -> None:
     """List API tokens (never their secrets, which are not stored). Times in UTC."""
-    from wms.channels.service import list_tokens
-
     header = ("id", "scope", "name", "channel/station/user", "created", "last used", "expires", "revoked")
     rows = [
         (
@@ -132,8 +127,6 @@ def tokens_command() -> None:
 @with_appcontext
 def revoke_token_command(token_id: int) -> None:
     """Revoke a token at once (its next request gets 401). ID as listed by `wms tokens`."""
-    from wms.channels.service import revoke_token
-
     token = revoke_token(token_id, actor="cli")
     click.echo(f"revoked {token.scope} token {token.id} ({token.name})")
 
@@ -143,8 +136,6 @@ def revoke_token_command(token_id: int) -> None:
 @with_appcontext
 def deactivate_user_command(username: str) -> None:
     """Stop a user at once: their sessions end and their staff tokens stop working."""
-    from wms.auth.service import set_user_active
-
     user = set_user_active(username, False, actor="cli")
     click.echo(f"deactivated {user.username}; their sessions and staff tokens have ended")
 
@@ -154,8 +145,6 @@ def deactivate_user_command(username: str) -> None:
 @with_appcontext
 def activate_user_command(username: str) -> None:
     """Let a deactivated user sign in again (old sessions and tokens stay ended)."""
-    from wms.auth.service import set_user_active
-
     user = set_user_active(username, True, actor="cli")
     click.echo(f"activated {user.username}")
 
@@ -165,8 +154,6 @@ def activate_user_command(username: str) -> None:
 @with_appcontext
 def set_password_command(username: str) -> None:
     """Give a user a new password (asked for twice, hidden); their sessions and staff tokens end."""
-    from wms.auth.service import find_user, set_password
-
     if find_user(username) is None:  # say so before asking for a password
         raise click.ClickException(f"no user {username!r}")
     password = click.prompt("New password", hide_input=True, confirmation_prompt="Repeat the password")

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from wms.catalog.service import import_products
+
 REQUIRED_COLUMNS = ("sku", "name")
 KNOWN_COLUMNS = ("sku", "name", "barcodes", "track_lots")
 
@@ -37,8 +39,6 @@ def import_products_command(file: Path, batch_size: int) -> None:
     Several barcodes go in one cell separated by | or spaces; track_lots is yes/no (or true/false, 1/0).
     Exits 1 when any row failed (the others are imported).
     """
-    from wms.catalog.service import import_products
-
     try:
         header = _header(file)
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -52,7 +52,7 @@ def import_products_command(file: Path, batch_size: int) -> None:
             f"{file} has no {' and no '.join(missing)} column: the first line must be {','.join(KNOWN_COLUMNS)}"
         )
     with click.progressbar(length=total, label=f"importing {total} products", file=sys.stderr) as bar:
-        result = import_products(_rows(file), batch_size=batch_size, progress=bar.update, actor="cli")
+        result = import_products(_rows(file), batch_size=batch_size, progress=bar.update)
         bar.update(total - bar.pos)  # rows refused before their batch (empty sku) are not reported by batches
     click.echo(f"created {result['created']}, updated {result['updated']}, failed {result['failed']}")
     for line, message in result["errors"]:
