@@ -653,7 +653,7 @@ def _seed_products(products: list[DemoProduct]) -> str:
         {"sku": p.sku, "name": p.name, "barcodes": " ".join(p.barcodes), "track_lots": "yes" if p.track_lots else ""}
         for p in products
     ]
-    result = import_products(rows, batch_size=len(rows))
+    result = import_products(rows, batch_size=len(rows), actor="demo")
     if result["failed"]:
         raise RuntimeError(f"demo products refused: {result['errors'][:3]}")  # a bug in this file, not bad input
     return f"{len(products)} products ({result['created']} new)"
@@ -762,7 +762,7 @@ def _seed_orders(
     for plan in order_plan(products, units):
         # The same normalisation as the API, so that the channel could replay these orders over HTTP.
         payload = OrderIn.model_validate(plan.payload).model_dump(mode="json")
-        order, _created = place_order(channel_ids[plan.channel], payload, actor=plan.channel)
+        order, _created = place_order(channel_ids[plan.channel], payload, actor=f"channel:{plan.channel}")
         if plan.cancel:
             order = cancel_order(order.id, actor="customer service")
         orders.append((order.external_id, order.status, plan.story))

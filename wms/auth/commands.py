@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 
 from wms.auth.models import ROLES
 from wms.auth.service import create_user, find_user, set_password, set_user_active
+from wms.channels.models import ISSUED_SCOPES
 from wms.channels.service import create_channel, create_token, list_tokens, revoke_token
 
 
@@ -57,9 +58,7 @@ def create_channel_command(code: str, name: str | None, ship_from: str | None, b
 
 
 @click.command("create-token")
-@click.option(
-    "--scope", required=True, type=click.Choice(["integration", "station", "staff"]), help="What the token reaches."
-)
+@click.option("--scope", required=True, type=click.Choice(ISSUED_SCOPES), help="What the token reaches.")
 @click.option("--name", help="What it is for, e.g. the ERP's name.")
 @click.option("--station", "station_code", metavar="CODE", help="The station of a station token (required then).")
 @click.option("--user", "username", metavar="NAME", help="The person a staff token signs in (required then).")

@@ -52,7 +52,7 @@ def import_products_command(file: Path, batch_size: int) -> None:
             f"{file} has no {' and no '.join(missing)} column: the first line must be {','.join(KNOWN_COLUMNS)}"
         )
     with click.progressbar(length=total, label=f"importing {total} products", file=sys.stderr) as bar:
-        result = import_products(_rows(file), batch_size=batch_size, progress=bar.update)
+        result = import_products(_rows(file), batch_size=batch_size, progress=bar.update, actor="cli")
         bar.update(total - bar.pos)  # rows refused before their batch (empty sku) are not reported by batches
     click.echo(f"created {result['created']}, updated {result['updated']}, failed {result['failed']}")
     for line, message in result["errors"]:

@@ -29,12 +29,12 @@ from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.locations.service import find_bin, get_location
 from wms.printing import rules
-from wms.printing.models import FINAL_STATUSES, JOB_STATUSES, Printer, PrintJob, Station
+from wms.printing.models import FINAL_STATUSES, JOB_OUTCOMES, JOB_STATUSES, Printer, PrintJob, Station
 from wms.timeutil import isoformat, utcnow
 from wms.uow import is_postgres, unit_of_work
 
 #: what ``record_outcome`` accepts
-OUTCOMES = ("sending", "printed", "not_ready", "failed")
+OUTCOMES = JOB_OUTCOMES
 #: statuses a person may reprint (a new job)
 REPRINTABLE = ("printed", "failed", "cancelled", "unknown")
 #: statuses a person may cancel
