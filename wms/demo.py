@@ -34,6 +34,7 @@ from wms.locations.service import upsert_bin, upsert_location
 from wms.orders.models import Order
 from wms.orders.service import cancel_order, place_order
 from wms.printing.service import add_printer, get_printer, printer_url_policy
+from wms.printing.stations import create_station_token
 from wms.server import schema_state
 from wms.stock.models import StockQuant
 from wms.stock.service import move, receive
@@ -623,7 +624,7 @@ def seed(echo=lambda message: None) -> DemoResult:
     echo(f"{len(orders)} orders")
     echo(_seed_printers())
     integration_token = create_token("integration", "demo ERP")
-    station_token = create_token("station", f"{DEMO_STATION} demo agent", station_code=DEMO_STATION)
+    station_token = create_station_token(DEMO_STATION, f"{DEMO_STATION} demo agent")
     return DemoResult(
         station_token=station_token,
         url="http://127.0.0.1:8000",

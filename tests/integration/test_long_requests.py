@@ -28,9 +28,9 @@ from flask_migrate import upgrade
 from tests.factories import add_stock, make_bin, make_channel, make_location, make_product
 from wms import create_app
 from wms.auth.service import create_user
-from wms.channels.service import create_token
 from wms.extensions import db
 from wms.printing.service import add_printer
+from wms.printing.stations import create_station_token
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -62,7 +62,7 @@ def _seed(url: str) -> dict[str, object]:
         codes = [f"ST1-C{i}" for i in range(1, STATIONS + 1)]
         for i, code in enumerate(codes, 1):
             add_printer(f"P{i}", "zpl+tcp://127.0.0.1:9", "ST1", code)
-        tokens = {code: create_token("station", station_code=code) for code in codes}
+        tokens = {code: create_station_token(code) for code in codes}
         create_user("boss", "manager", None, PASSWORD)
         db.session.remove()
         db.engine.dispose()

@@ -15,6 +15,7 @@ from wms.auth.models import ROLES
 from wms.auth.service import create_user, find_user, set_password, set_user_active
 from wms.channels.models import ISSUED_SCOPES
 from wms.channels.service import create_channel, create_token, list_tokens, revoke_token
+from wms.printing.stations import create_station_token
 
 
 @click.command("create-user")
@@ -82,9 +83,10 @@ def create_token_command(
         raise click.UsageError("--scope staff needs --user NAME, and --user goes with it only")
     if device and scope != "staff":
         raise click.UsageError("--device goes with --scope staff only")
-    token = create_token(
-        scope, name=name, station_code=station_code, username=username, expires_in_days=expires_in, device=device
-    )
+    if scope == "station":
+        token = create_station_token(station_code, name=name, expires_in_days=expires_in)
+    else:
+        token = create_token(scope, name=name, username=username, expires_in_days=expires_in, device=device)
     until = f", expires in {expires_in} days" if expires_in else ""
     click.echo(f"created {scope} token {name or ''}".rstrip() + f"{until}; shown only now:", err=True)
     click.echo(token)

@@ -129,14 +129,15 @@ def create_token(
     scope: str,
     name: str | None = None,
     channel_code: str | None = None,
-    station_code: str | None = None,
+    station_id: int | None = None,
     username: str | None = None,
     expires_in_days: int | None = None,
     device: str | None = None,
 ) -> str:
     """Create a token of ``scope`` (``integration``, ``channel``, ``station`` or ``staff``); returns it. Only its
-    hash is stored. A station token needs ``station_code``, a staff token the ``username`` of an active user
-    (ValidationError for an unknown station or user, an inactive user, or ``expires_in_days`` outside 1-3650)."""
+    hash is stored. A station token needs its ``station_id`` (printing's ``create_station_token`` finds it by the
+    station's code: stations are printing's, above this layer), a staff token the ``username`` of an active user
+    (ValidationError for no station, an unknown or inactive user, or ``expires_in_days`` outside 1-3650)."""
     if scope not in TOKEN_PREFIXES:
         raise ValidationError.one("scope", f"must be one of {', '.join(TOKEN_PREFIXES)}")
     now = utcnow()
@@ -145,7 +146,8 @@ def create_token(
     except ValueError as exc:
         raise ValidationError.one("expires_in", str(exc).partition(": ")[2]) from None
     with unit_of_work() as session:
-        channel_id = station_id = user_id = None
+        channel_id = user_id = None
+        station_id = station_id if scope == "station" else None
         if scope == "staff":
             user = session.execute(
                 select(User).where(User.username == normalise_username(username or ""))
@@ -161,14 +163,8 @@ def create_token(
             if channel is None:
                 raise ValidationError.one("channel", f"unknown channel {channel_code!r}")
             channel_id = channel.id
-        if scope == "station":
-            from wms.printing.models import Station
-
-            station = session.execute(select(Station).where(Station.code == station_code)).scalar_one_or_none()
-            if station is None:
-                raise ValidationError.one("station", f"unknown station {station_code!r}")
-            station_id = station.id
-            name = name or f"{station.code} station token"
+        if scope == "station" and station_id is None:
+            raise ValidationError.one("station", "a station token needs its station")
         return _new_token(
             session,
             scope,

@@ -22,7 +22,8 @@ from sqlalchemy.orm import joinedload
 from wms.auth.models import User
 from wms.auth.service import can_see_location, visible_locations
 from wms.catalog.models import Barcode, Product
-from wms.errors import Forbidden, NotFound
+from wms.channels.service import create_token
+from wms.errors import Forbidden, NotFound, ValidationError
 from wms.extensions import db
 from wms.printing import service
 from wms.printing.models import Printer, PrintJob, Station, StationScan
@@ -45,6 +46,18 @@ def get_station(code: str) -> Station:
     if station is None:
         raise NotFound(f"no station {code}", {"station": code})
     return station
+
+
+def create_station_token(station_code: str, name: str | None = None, expires_in_days: int | None = None) -> str:
+    """A bearer token for the agent of station ``station_code``; returns it (only its hash is stored). Reads the
+    station and writes the token in one unit of work. Raises ValidationError for an unknown station or
+    ``expires_in_days`` outside 1-3650."""
+    with unit_of_work() as session:
+        station = session.execute(select(Station).where(Station.code == station_code)).scalar_one_or_none()
+        if station is None:
+            raise ValidationError.one("station", f"unknown station {station_code!r}")
+        name = name or f"{station.code} station token"
+        return create_token("station", name, station_id=station.id, expires_in_days=expires_in_days)
 
 
 def touch_station(station_id: int, now: datetime | None = None) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.factories import make_location
-from wms.channels.service import create_token
 from wms.printing.models import Station
 from wms.printing.service import add_printer, print_label
+from wms.printing.stations import create_station_token
 from wms.uow import unit_of_work
 
 
@@ -24,7 +24,7 @@ def make_station(code: str, location: str) -> Station:
 
 def station_token(code: str) -> str:
     """A ``station`` token of station ``code``."""
-    return create_token("station", station_code=code)
+    return create_station_token(code)
 
 
 def two_stations(printer_url: str = "zpl+tcp://127.0.0.1:9") -> dict[str, str]:
