@@ -9,7 +9,8 @@ from sqlalchemy import text
 from wms.catalog.rules import with_check_digit
 from wms.catalog.service import import_products
 from wms.channels.service import create_channel
-from wms.locations.service import upsert_bin, upsert_location
+from wms.locations.service import upsert_location
+from wms.stock.bins import upsert_bin
 from wms.stock.service import receive
 
 #: code -> (kind, ships, pickup, priority); every location gets a pick bin "A-01"

@@ -12,7 +12,8 @@ from wms.catalog.rules import with_check_digit
 from wms.catalog.service import upsert_product
 from wms.channels.service import create_channel, create_token
 from wms.extensions import db
-from wms.locations.service import upsert_bin, upsert_location
+from wms.locations.service import upsert_location
+from wms.stock.bins import upsert_bin
 from wms.stock.models import Reservation, StockLevel, StockMovement, StockQuant
 from wms.stock.service import receive
 

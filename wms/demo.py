@@ -30,12 +30,13 @@ from wms.channels.service import create_channel, create_token
 from wms.errors import NotFound
 from wms.extensions import db
 from wms.locations.models import Bin, Location
-from wms.locations.service import upsert_bin, upsert_location
+from wms.locations.service import upsert_location
 from wms.orders.models import Order
 from wms.orders.service import cancel_order, place_order
 from wms.printing.service import add_printer, get_printer, printer_url_policy
 from wms.printing.stations import create_station_token
 from wms.server import schema_state
+from wms.stock.bins import upsert_bin
 from wms.stock.models import StockQuant
 from wms.stock.service import move, receive
 

@@ -10,7 +10,8 @@ from wms.api.schemas import AdjustmentIn, BinIn, LocationIn, MoveIn, ProductIn, 
 from wms.catalog.models import Product
 from wms.catalog.service import upsert_product
 from wms.locations.models import Bin, Location
-from wms.locations.service import upsert_bin, upsert_location
+from wms.locations.service import upsert_location
+from wms.stock.bins import upsert_bin
 from wms.stock.service import adjust, move, receive, stock_items
 from wms.timeutil import isoformat
 

@@ -14,7 +14,8 @@ from wms.channels.models import ApiToken
 from wms.channels.service import create_token, revoke_token
 from wms.extensions import db
 from wms.locations.models import Bin, Location
-from wms.locations.service import upsert_bin, upsert_location
+from wms.locations.service import upsert_location
+from wms.stock.bins import upsert_bin
 
 
 def updated_by(model, *where) -> str | None:

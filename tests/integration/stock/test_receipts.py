@@ -179,7 +179,7 @@ def test_a_bin_changing_kind_while_stock_is_booked_into_it(any_app, world, monke
     commits, or units would count as sellable in a staging bin (or the other way round)."""
     import wms.stock.service as stock_service
     from wms.errors import InvalidState
-    from wms.locations.service import upsert_bin
+    from wms.stock.bins import upsert_bin
     from wms.stock.service import adjust, move
 
     upsert_bin("WH1", "C-01", {"kind": "pick"})
