@@ -33,14 +33,21 @@ class InvalidParameter(ValidationError):
 
 
 def parse_int(
-    raw: str | None, field: str, *, minimum: int = 0, maximum: int = MAX_BIG_ID, default: int | None = None
+    raw: str | None,
+    field: str,
+    *,
+    minimum: int = 0,
+    maximum: int = MAX_BIG_ID,
+    default: int | None = None,
+    blank_is_missing: bool = False,
 ) -> int | None:
-    """``raw`` as a whole number from ``minimum`` to ``maximum``; ``default`` when absent or blank (a filter form
-    sends ``?printer=`` for "any"). Raises InvalidParameter naming ``field`` for anything else."""
+    """``raw`` as a whole number from ``minimum`` to ``maximum``; ``default`` when absent (or blank, with
+    ``blank_is_missing``: a filter form sends ``?printer=`` for "any"). Raises InvalidParameter naming ``field``
+    for anything else."""
     if raw is None:
         return default
     value = raw.strip(" ")
-    if value == "":
+    if value == "" and blank_is_missing:
         return default
     if "\x00" in value:
         raise InvalidParameter.one(field, "must not contain the NUL character")
@@ -50,20 +57,29 @@ def parse_int(
 
 
 def query_int(
-    name: str, *, minimum: int = 0, maximum: int = MAX_BIG_ID, default: int | None = None, source: Any = None
+    name: str,
+    *,
+    minimum: int = 0,
+    maximum: int = MAX_BIG_ID,
+    default: int | None = None,
+    source: Any = None,
+    blank_is_missing: bool = False,
 ) -> int | None:
     """The query parameter ``name`` (or the field of ``source``, e.g. ``request.form``) parsed by
     :func:`parse_int`. Raises InvalidParameter (422 in the API)."""
     values = request.args if source is None else source
-    return parse_int(values.get(name), name, minimum=minimum, maximum=maximum, default=default)
+    return parse_int(
+        values.get(name), name, minimum=minimum, maximum=maximum, default=default, blank_is_missing=blank_is_missing
+    )
 
 
 def page_int(
     name: str, *, minimum: int = 0, maximum: int = MAX_BIG_ID, default: int | None = None, source: Any = None
 ) -> int | None:
-    """:func:`query_int` for staff pages: a bad value is a 400 page that says what was wrong."""
+    """:func:`query_int` for staff pages (a blank field is a field left empty): a bad value is a 400 page that
+    says what was wrong."""
     try:
-        return query_int(name, minimum=minimum, maximum=maximum, default=default, source=source)
+        return query_int(name, minimum=minimum, maximum=maximum, default=default, source=source, blank_is_missing=True)
     except InvalidParameter as exc:
         abort(400, description=exc.message)
 

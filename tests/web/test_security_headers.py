@@ -114,3 +114,10 @@ def test_a_chunked_form_over_the_limit_is_a_413(client, small_limit):
     form = b"username=boss&password=" + b"x" * 3000
     r = chunked(client, "/login", form, "application/x-www-form-urlencoded")
     assert r.status_code == 413
+
+
+def test_a_chunked_body_over_the_limit_is_refused_before_the_token_is_checked(client, small_limit):
+    r = chunked(client, "/api/v1/receipts", receipt(100), "application/json", Authorization="Bearer nope")
+    assert r.status_code == 413
+    r = chunked(client, "/api/v1/receipts", receipt(3), "application/json", Authorization="Bearer nope")
+    assert r.status_code == 401

@@ -31,6 +31,10 @@ def _screen_request() -> None:
     limit = current_app.config["MAX_BODY"]
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    if request.content_length is None:
+        # A chunked body says its size only by ending: read it now (through wms.security's limit, 413 one byte
+        # past it), so that it too is refused before the token is looked up. Kept for the endpoint to parse.
+        request.get_data(cache=True)
     # No name contains NUL, and PostgreSQL cannot even compare a text with one: refuse it here rather than fail
     # in the database.
     if "\x00" in request.path or any("\x00" in value for _key, value in request.args.items(multi=True)):

@@ -36,7 +36,7 @@ def get_webhooks():
 @require("channel")
 def delete_webhook():
     """``?url=<registered url>`` or ``?id=<id>``: stop the webhook and drop its pending deliveries (204)."""
-    webhook_id = query_int("id", minimum=1, maximum=MAX_ID)
+    webhook_id = query_int("id", minimum=1, maximum=MAX_ID, blank_is_missing=True)
     remove_webhook(g.principal.channel_id, webhook_id=webhook_id, url=request.args.get("url"))
     return "", 204
 
