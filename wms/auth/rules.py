@@ -8,13 +8,14 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from wms.auth.models import ROLES
+from wms.auth.models import ROLES, Role
+from wms.locations.models import LOCATION_KINDS, LocationKind
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 #: roles that work at one place and so need a home location; a clerk's must be a store
-ROLES_WITH_HOME = {"picker": ("warehouse", "store"), "clerk": ("store",)}
+ROLES_WITH_HOME = {str(Role.PICKER): LOCATION_KINDS, str(Role.CLERK): (str(LocationKind.STORE),)}
 
 
 #: failures are counted over this sliding window

@@ -24,21 +24,22 @@ from sqlalchemy.orm import Session, joinedload
 import labels
 from devices.printers import DEFAULT_TIMEOUT, open_printer
 from wms.catalog.service import get_product
+from wms.enums import values
 from wms.errors import IdempotencyConflict, InvalidState, NotFound, ValidationError
 from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.locations.service import find_bin, get_location
 from wms.printing import rules
-from wms.printing.models import FINAL_STATUSES, JOB_OUTCOMES, JOB_STATUSES, Printer, PrintJob, Station
+from wms.printing.models import FINAL_STATUSES, JOB_OUTCOMES, JOB_STATUSES, JobStatus, Printer, PrintJob, Station
 from wms.timeutil import isoformat, utcnow
 from wms.uow import is_postgres, unit_of_work
 
 #: what ``record_outcome`` accepts
 OUTCOMES = JOB_OUTCOMES
 #: statuses a person may reprint (a new job)
-REPRINTABLE = ("printed", "failed", "cancelled", "unknown")
+REPRINTABLE = FINAL_STATUSES
 #: statuses a person may cancel
-CANCELLABLE = ("queued", "failed", "unknown")
+CANCELLABLE = values([JobStatus.QUEUED, JobStatus.FAILED, JobStatus.UNKNOWN])
 #: jobs claimed per claim by default
 CLAIM_BATCH = 32
 CONTENT_TYPES = {"zpl": "application/zpl", "pdf": "application/pdf"}

@@ -328,6 +328,9 @@ def movement_view(session: Session, rows: list[StockMovement]) -> list[dict[str,
             "status": r.to_status or r.from_status,
             "reason": r.reason,
             "reference": r.reference,
+            # Who and on which device (beyond the contract's fields, which extra fields may join).
+            "actor": r.actor,
+            "device": r.device,
         }
         for r in rows
     ]

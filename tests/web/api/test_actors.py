@@ -50,13 +50,16 @@ def test_a_receipt_via_the_api_records_its_actor_and_device(any_client, world):
     body = {"reference": "PO-77", "location": "WH1", "bin": "DOCK", "lines": [{"sku": "A", "qty": 4}]}
     r = call(any_client, "POST", "/api/v1/receipts", world.integration, ERP, body)
     assert r.status_code == 201, r.json
+    assert [(m["actor"], m["device"]) for m in r.json["movements"]] == [(integration_actor(), ERP)]
     # The factories' receipts went through the service with no actor; this one names the API caller.
     assert (integration_actor(), ERP) in movements("receipt")
 
 
 def test_adjustments_and_moves_via_the_api_record_their_actor_and_device(any_client, world):
     adjustment = {"location": "WH1", "bin": "A-01", "sku": "A", "delta": -1, "reason": "broken"}
-    assert call(any_client, "POST", "/api/v1/adjustments", world.integration, ERP, adjustment).status_code == 201
+    adjusted = call(any_client, "POST", "/api/v1/adjustments", world.integration, ERP, adjustment)
+    assert adjusted.status_code == 201
+    assert (adjusted.json["movement"]["actor"], adjusted.json["movement"]["device"]) == (integration_actor(), ERP)
     move = {"location": "WH1", "from_bin": "A-01", "to_bin": "B-01", "sku": "A", "qty": 2}
     assert call(any_client, "POST", "/api/v1/moves", world.integration, ERP, move).status_code == 201
     assert movements("adjustment") == [(integration_actor(), ERP)]
