@@ -18,7 +18,9 @@ DEVICE_MAX = StockMovement.__table__.c.device.type.length
 
 def api_actor() -> str:
     """The ``actor`` of the authenticated request (after ``require`` or ``require_staff``)."""
-    principal = g.principal
+    principal = g.get("principal")
+    if principal is None:  # require_staff with a signed-in page's session: no token
+        return g.user.username
     if principal.scope == "channel":
         return f"channel:{principal.channel_code}"
     if principal.scope == "integration":
@@ -30,10 +32,10 @@ def api_actor() -> str:
 
 def api_device() -> str | None:
     """The device of the authenticated request, cut to what the columns hold (None when nothing tells it)."""
-    principal = g.principal
-    if principal.scope == "staff" and principal.device:
+    principal = g.get("principal")
+    if principal is not None and principal.scope == "staff" and principal.device:
         return principal.device[:DEVICE_MAX]
-    if principal.scope == "station":
+    if principal is not None and principal.scope == "station":
         return principal.station_code
     agent = request.user_agent.string.strip()
     return agent[:DEVICE_MAX] or None
