@@ -103,8 +103,22 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite alters a table by copying it and dropping the old one (batch mode); with foreign keys on, that drop
+        # fails as soon as another table's rows point at the table. The check is off while migrating (the PRAGMA
+        # works only outside a transaction, hence the driver connection), every reference is verified afterwards.
+        sqlite_dbapi = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+        if sqlite_dbapi is not None:
+            sqlite_dbapi.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite_dbapi is not None:
+                broken = sqlite_dbapi.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"rows point at rows that are gone after the migration: {broken[:5]}")
+        finally:
+            if sqlite_dbapi is not None:
+                sqlite_dbapi.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
