@@ -16,6 +16,7 @@ from tests.web.staff import (  # noqa: F401 (fixtures)
     sign_in,
 )
 from wms.dashboard import views as dashboard_views
+from wms.printing import views as printing_views
 
 NAVIGATION = 'class="mainnav"'
 
@@ -112,3 +113,24 @@ def test_the_api_answers_the_same_errors_in_json(app, shop, monkeypatch):
     sign_in(client, "boss")
     r = client.get("/products/NOPE", headers={"Accept": "application/json"})
     assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
+
+
+def test_when_the_layout_itself_fails_the_500_page_is_still_plain_words(client, shop, monkeypatch):
+    sign_in(client, "boss")
+
+    def database_gone(*args, **kwargs):
+        raise RuntimeError("connection refused to db.internal:5432")
+
+    # Every page's banner reads the print queue: with it broken, the error page cannot use the layout either.
+    monkeypatch.setattr(printing_views.queries, "jobs_needing_attention", database_gone)
+    r = client.get("/products")
+    assert r.status_code == 500
+    html = page(r)
+    assert "Something went wrong" in html and "db.internal" not in html and "Traceback" not in html
+
+
+def test_a_signed_out_visitor_gets_the_not_found_page_with_a_way_to_sign_in(app, shop):
+    r = new_client(app).get("/no-such-page")
+    assert r.status_code == 404
+    html = page(r)
+    assert "Not found" in html and 'href="/login"' in html
