@@ -107,10 +107,6 @@ def web_key(user, key: str, *parts: Any) -> str:
     return ":".join(str(p) for p in ("web", user.id, key, *parts))
 
 
-def me():
-    return current_staff()
-
-
 def _safe_next(default: str) -> str:
     return safe_next(request.form.get("next")) or default
 
@@ -163,7 +159,7 @@ def _printing_context() -> dict[str, Any]:
     if not current_user.is_authenticated or request.blueprint == "api":
         return helpers
     # The person who asked must hear that their labels did not print, on whatever page they are on.
-    jobs, count = queries.jobs_needing_attention(me(), after_id=session_int(session, SEEN_KEY))
+    jobs, count = queries.jobs_needing_attention(current_staff(), after_id=session_int(session, SEEN_KEY))
     helpers["print_trouble"] = {"jobs": jobs, "count": count, "form": ActionForm()} if count else None
     return helpers
 
@@ -220,8 +216,8 @@ def label_preview(kind: str, fmt: str):
 @bp.get("/printers")
 @roles_required(*ALL_ROLES)
 def printers():
-    groups = queries.printers_by_location(me())
-    can_manage = me().role in MANAGERS
+    groups = queries.printers_by_location(current_staff())
+    can_manage = current_staff().role in MANAGERS
     return render_template("printing/printers.html", groups=groups, form=ActionForm(), can_manage=can_manage)
 
 
@@ -231,8 +227,8 @@ def printer_test(printer_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     # Another store's printer is as unknown as a printer that does not exist: NotFound, a 404 page.
-    printer = queries.get_printer_for(me(), printer_id)
-    job = service.print_test_label(printer.name, actor=me())
+    printer = queries.get_printer_for(current_staff(), printer_id)
+    job = service.print_test_label(printer.name, actor=current_staff())
     flash(f"Test label queued on {job.printer.name} as job {job.id}.", "success")
     return redirect(url_for("printing.job", job_id=job.id), 303)
 
@@ -241,7 +237,7 @@ def printer_test(printer_id: int):
 
 
 def _printer_form_page(form: PrinterForm, printer=None, errors: dict[str, list[str]] | None = None, status: int = 200):
-    form.location.choices = [(loc.code, f"{loc.code} · {loc.name}") for loc in visible_locations(me())]
+    form.location.choices = [(loc.code, f"{loc.code} · {loc.name}") for loc in visible_locations(current_staff())]
     page = render_template("printing/printer_form.html", form=form, printer=printer, errors=errors or {})
     return page, status
 
@@ -282,7 +278,7 @@ def printer_create():
 
 
 def _managed_printer(printer_id: int):
-    return queries.get_printer_for(me(), printer_id)
+    return queries.get_printer_for(current_staff(), printer_id)
 
 
 @bp.get("/printers/<int:printer_id>/edit")
@@ -354,14 +350,14 @@ def jobs():
         location=(request.args.get("location") or "").strip() or None,
         mine=request.args.get("mine") == "1",
     )
-    view = queries.jobs_page(me(), filters, page=_int_arg("page", 1, MAX_PAGE) or 1)
+    view = queries.jobs_page(current_staff(), filters, page=_int_arg("page", 1, MAX_PAGE) or 1)
     return render_template("printing/jobs.html", view=view, statuses=JOB_STATUSES, form=ActionForm())
 
 
 @bp.get("/print-jobs/<bigint:job_id>")
 @roles_required(*ALL_ROLES)
 def job(job_id: int):
-    view = queries.job_for(me(), job_id)
+    view = queries.job_for(current_staff(), job_id)
     return render_template("printing/job.html", view=view, form=ActionForm())
 
 
@@ -370,8 +366,8 @@ def job(job_id: int):
 def reprint(job_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    queries.job_for(me(), job_id)  # NotFound for another store's job too
-    new = service.reprint(job_id, actor=me())
+    queries.job_for(current_staff(), job_id)  # NotFound for another store's job too
+    new = service.reprint(job_id, actor=current_staff())
     flash(f"Reprint queued as job {new.id}.", "success")
     return redirect(url_for("printing.job", job_id=new.id), 303)
 
@@ -381,8 +377,8 @@ def reprint(job_id: int):
 def cancel(job_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    was = queries.job_for(me(), job_id).job.status
-    job = service.cancel_job(job_id, actor=me())
+    was = queries.job_for(current_staff(), job_id).job.status
+    job = service.cancel_job(job_id, actor=current_staff())
     flash(f"Job {job.id} cancelled: it will not print." if was == "queued" else f"Job {job.id} dismissed.", "success")
     return redirect(_safe_next(url_for("printing.job", job_id=job_id)), 303)
 
