@@ -35,6 +35,8 @@ from contextlib import suppress
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 
+import sqlalchemy as sa
+
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -157,9 +159,9 @@ class WmsServe:
 
 def _seed(url: str) -> dict:
     from wms.auth.service import create_user
-    from wms.channels.service import create_token
     from wms.extensions import db
     from wms.printing.service import add_printer
+    from wms.printing.stations import create_station_token
 
     app = wms_app(url)
     with app.app_context():
@@ -173,7 +175,7 @@ def _seed(url: str) -> dict:
         for i in range(1, STATIONS + 1):
             code = f"ST1-C{i:02d}"
             add_printer(f"LR-P{i:02d}", "zpl+tcp://127.0.0.1:9", "ST1", code)
-            stations[code] = create_token("station", station_code=code)
+            stations[code] = create_station_token(code)
         create_user("bench-manager", "manager", None, PASSWORD)
         db.session.remove()
         db.engine.dispose()
@@ -283,7 +285,9 @@ class Scanner(threading.Thread):
         codes = list(self.stations)
         while not self.stop.wait(0.5):
             code = codes[self.sent % len(codes)]
-            body = json.dumps({"scans": [{"client_id": f"lat-{self.sent}", "code": f"LAT-{time.time():.6f}"}]})
+            # a client id of its own: an id sent in an earlier round would be taken as a retry and not stored
+            scan = {"client_id": f"lat-{time.time_ns()}", "code": f"LAT-{time.time():.6f}"}
+            body = json.dumps({"scans": [scan]})
             headers = {"Authorization": f"Bearer {self.stations[code]}", "Content-Type": "application/json"}
             conn = HTTPConnection(HOST, self.port, timeout=30)
             try:
@@ -311,6 +315,17 @@ class _Http:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+        reused = self.writer is not None
+        try:
+            return await self._request(path, headers)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            if not reused:
+                raise
+            # The server closed the idle connection as the request went out: a browser sends it again on a new one.
+            await self.close()
+            return await self._request(path, headers)
+
+    async def _request(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
         lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}:{self.port}", *(f"{k}: {v}" for k, v in headers.items())]
@@ -366,7 +381,7 @@ class _Tally:
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
-async def _page(port: int, station: str, cookie: str, tally: _Tally, until: float) -> None:
+async def _page(port: int, station: str, cookie: str, after: int, tally: _Tally, until: float) -> None:
     await asyncio.sleep(random.uniform(0, OPENED_WITHIN))
     http, last_id = _Http(port), None
     while time.monotonic() < until:
@@ -375,7 +390,8 @@ async def _page(port: int, station: str, cookie: str, tally: _Tally, until: floa
         if last_id is not None:
             headers["Last-Event-ID"] = last_id
         try:
-            status, answer = await http.request(f"/stations/{station}/events?after=0", headers)
+            # as the page: its first connection starts after the newest scan it shows
+            status, answer = await http.request(f"/stations/{station}/events?after={after}", headers)
             if status != 200:
                 tally.error(f"page: status {status}")
                 await http.close()
@@ -430,11 +446,11 @@ async def _agent(port: int, station: str, token: str, tally: _Tally, until: floa
     await http.close()
 
 
-async def _clients(port: int, cookie: str, stations: dict[str, str], seconds: float) -> _Tally:
+async def _clients(port: int, cookie: str, stations: dict[str, str], after: int, seconds: float) -> _Tally:
     tally = _Tally()
     until = time.monotonic() + seconds
     codes = list(stations)
-    tasks = [_page(port, codes[i % len(codes)], cookie, tally, until) for i in range(PAGES)]
+    tasks = [_page(port, codes[i % len(codes)], cookie, after, tally, until) for i in range(PAGES)]
     tasks += [_agent(port, code, stations[code], tally, until) for code in codes[:AGENTS]]
     # Streams that hold a slot end up to 25 s after `until`: the figures are taken then, the rest is cancelled.
     done = asyncio.gather(*tasks)
@@ -452,7 +468,7 @@ def clients_main(argv: list[str]) -> None:
     parser.add_argument("given", type=Path)
     args = parser.parse_args(argv)
     given = json.loads(args.given.read_text())
-    tally = asyncio.run(_clients(args.port, given["cookie"], given["stations"], args.seconds))
+    tally = asyncio.run(_clients(args.port, given["cookie"], given["stations"], given["after"], args.seconds))
     delays = sorted(tally.scan_delays)
     print(
         json.dumps(
@@ -474,7 +490,7 @@ def clients_main(argv: list[str]) -> None:
 def _loaded_round(server: WmsServe, info: dict, cookie: str, seconds: float) -> tuple[dict[str, Probe], dict, float]:
     """Probes while the pages and agents are open; their summary; the server's CPU share (of one core)."""
     with tempfile.NamedTemporaryFile("w", prefix="wms-bench-clients-", suffix=".json", delete=False) as given:
-        json.dump({"cookie": cookie, "stations": info["stations"]}, given)
+        json.dump({"cookie": cookie, "stations": info["stations"], "after": _newest_scan(server.url)}, given)
     script = str(Path(__file__).resolve())
     clients = subprocess.Popen(
         [sys.executable, script, "clients", str(server.port), str(SETTLE + seconds), given.name],
@@ -505,6 +521,16 @@ def _loaded_round(server: WmsServe, info: dict, cookie: str, seconds: float) -> 
     summary = json.loads(out.strip().splitlines()[-1])
     summary["scans_sent"], summary["scan_upload_failures"] = scanner.sent, scanner.failures
     return probes, summary, (cpu_after[0] - cpu_before[0]) / elapsed
+
+
+def _newest_scan(url: str) -> int:
+    """The id of the newest scan: the pages of a round open after it, as a page opened now does."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM station_scan")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def _idle_round(server: WmsServe, info: dict, seconds: float) -> tuple[dict[str, Probe], float]:

@@ -16,7 +16,7 @@ from wms.printing.service import add_printer
 from wms.printing.stations import record_scans
 
 EVENTS = "/stations/ST1-C1/events"
-SHORT = range(int(0.8 * longpoll.SHORT_POLL_EVERY * 1000), int(1.2 * longpoll.SHORT_POLL_EVERY * 1000) + 1)
+SHORT = range(longpoll.SHORT_POLL_EVERY * 800, longpoll.SHORT_POLL_EVERY * 1200 + 1)  # ms, +-20%
 
 
 @pytest.fixture
