@@ -10,8 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from wms import params, security
-from wms import localtime
+from wms import localtime, params, security
 from wms.config import load_config
 from wms.extensions import csrf, db, login_manager, migrate
 
