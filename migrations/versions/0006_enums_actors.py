@@ -20,7 +20,7 @@ depends_on = None
 # The lists as they were at this revision, written out rather than imported from the enums: a migration stays what
 # it was when the enums grow (a new value is a new migration that widens the CHECK).
 STOCK_STATUSES = "'sellable', 'damaged', 'in_transit', 'quarantine'"
-MOVEMENT_REASONS = "'receipt', 'adjustment', 'move', 'pick', 'ship', 'handover', 'count', 'return', 'transfer', 'scrap'"
+MOVEMENT_REASONS = "'receipt', 'adjustment', 'move', 'pick', 'ship', 'collect', 'count', 'return', 'transfer', 'scrap'"
 ORDER_STATUSES = (
     "'reserved', 'in_transit', 'picking', 'packed', 'shipped', 'ready_for_pickup', 'collected', "
     "'partially_collected', 'expired', 'cancelled'"

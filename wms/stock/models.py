@@ -42,7 +42,7 @@ class MovementReason(StrEnum):
     MOVE = "move"
     PICK = "pick"
     SHIP = "ship"
-    HANDOVER = "handover"
+    COLLECT = "collect"  # handed over at a store counter (docs/api.md: handover)
     COUNT = "count"
     RETURN = "return"
     TRANSFER = "transfer"
