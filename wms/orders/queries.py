@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
 
 from wms.channels.availability import Position, decode_cursor, encode_cursor
 from wms.errors import ValidationError
 from wms.extensions import db
 from wms.locations.models import Location
-from wms.orders.models import ORDER_STATUSES, Order, OrderLine
+from wms.orders.models import ORDER_STATUSES, Order
+from wms.orders.service import order_view_loads
 
 #: most events one page reads, so that a long history of orders the filters leave out cannot make one request
 #: scan all of it (the page is then shorter than ``limit``; ``next`` moves on)
@@ -153,14 +153,7 @@ def load_orders(order_ids: list[int]) -> list[Order]:
     orders = {
         order.id: order
         for order in session.execute(
-            select(Order)
-            .options(
-                selectinload(Order.lines).selectinload(OrderLine.reservations),
-                selectinload(Order.lines).selectinload(OrderLine.product),
-                selectinload(Order.events),
-                selectinload(Order.shipments),
-            )
-            .where(Order.id.in_(order_ids))
+            select(Order).options(*order_view_loads()).where(Order.id.in_(order_ids))
         ).scalars()
     }
     wanted = {r.location_id for o in orders.values() for line in o.lines for r in line.reservations}

@@ -451,20 +451,24 @@ def _pickup_code() -> str:
 MAX_ORDER_ID = 2**31 - 1
 
 
+def order_view_loads() -> tuple:
+    """What :func:`order_view` reads of an order, to load with it (a query per relation, not per order). A function:
+    building these at import time would configure the mappers before every model is known."""
+    return (
+        selectinload(Order.lines).selectinload(OrderLine.reservations),
+        selectinload(Order.lines).selectinload(OrderLine.product),
+        selectinload(Order.events),
+        selectinload(Order.shipments),
+    )
+
+
 def get_order(order_id: int, channel_id: int | None = None) -> Order:
     """The order with its lines, reservations, events and shipments. Raises NotFound, or Forbidden when
     ``channel_id`` is given and the order belongs to another channel."""
     if not 0 < order_id <= MAX_ORDER_ID:
         raise NotFound(f"no order {order_id}", {"id": order_id})
     order = db.session.execute(
-        select(Order)
-        .options(
-            selectinload(Order.lines).selectinload(OrderLine.reservations),
-            selectinload(Order.lines).selectinload(OrderLine.product),
-            selectinload(Order.events),
-            selectinload(Order.shipments),
-        )
-        .where(Order.id == order_id)
+        select(Order).options(*order_view_loads()).where(Order.id == order_id)
     ).scalar_one_or_none()
     if order is None:
         raise NotFound(f"no order {order_id}", {"id": order_id})

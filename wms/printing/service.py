@@ -89,18 +89,9 @@ def check_printer_url(url: str) -> str:
     return rules.check_printer_url(url, printer_url_policy())
 
 
-def add_printer(name: str, url: str, location_code: str, station_code: str | None = None) -> Printer:
-    """Register a printer ``name`` reached by ``url`` at a location; with ``station_code`` it is a station printer
-    (the station is created at that location when it does not exist). Returns the printer.
-
-    Raises ValidationError (every invalid field at once): ``name`` empty, too long or taken; ``url`` not a printer
-    URL or pointing where printers may not be (:func:`check_printer_url`); ``location`` unknown; ``station`` at
-    another location. Locks nothing but the unique name.
-    """
+def _printer_place_problems(url: str, station_code: str | None) -> tuple[str | None, str | None, list[dict[str, str]]]:
+    """(format of ``url`` or None, the station code cleaned, the problems of both as 422 details)."""
     errors: list[dict[str, str]] = []
-    name = (name or "").strip()
-    if not name or len(name) > 64:
-        errors.append({"field": "name", "message": "must be 1-64 characters"})
     fmt = None
     try:
         fmt = check_printer_url(url)
@@ -109,6 +100,21 @@ def add_printer(name: str, url: str, location_code: str, station_code: str | Non
     station_code = (station_code or "").strip() or None
     if station_code is not None and len(station_code) > 64:
         errors.append({"field": "station", "message": "must be at most 64 characters"})
+    return fmt, station_code, errors
+
+
+def add_printer(name: str, url: str, location_code: str, station_code: str | None = None) -> Printer:
+    """Register a printer ``name`` reached by ``url`` at a location; with ``station_code`` it is a station printer
+    (the station is created at that location when it does not exist). Returns the printer.
+
+    Raises ValidationError (every invalid field at once): ``name`` empty, too long or taken; ``url`` not a printer
+    URL or pointing where printers may not be (:func:`check_printer_url`); ``location`` unknown; ``station`` at
+    another location. Locks nothing but the unique name.
+    """
+    name = (name or "").strip()
+    fmt, station_code, errors = _printer_place_problems(url, station_code)
+    if not name or len(name) > 64:
+        errors.insert(0, {"field": "name", "message": "must be 1-64 characters"})
     try:
         with unit_of_work() as session:
             location = session.execute(select(Location).where(Location.code == location_code)).scalar_one_or_none()
@@ -140,15 +146,7 @@ def update_printer(printer_id: int, url: str, location_code: str, station_code: 
 
     Locks the printer row. Raises NotFound; ValidationError (every invalid field at once) as :func:`add_printer`.
     """
-    errors: list[dict[str, str]] = []
-    fmt = None
-    try:
-        fmt = check_printer_url(url)
-    except ValidationError as exc:
-        errors.extend(exc.details)
-    station_code = (station_code or "").strip() or None
-    if station_code is not None and len(station_code) > 64:
-        errors.append({"field": "station", "message": "must be at most 64 characters"})
+    fmt, station_code, errors = _printer_place_problems(url, station_code)
     try:
         with unit_of_work() as session:
             printer = session.execute(
