@@ -3,7 +3,6 @@ misses an order, on SQLite and PostgreSQL (where a late commit must not be skipp
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from tests.factories import make_channel, make_world, order_body
+from tests.integration.channels.helpers import settle as settle_log
 from wms.channels.models import Channel
 from wms.errors import ValidationError
 from wms.extensions import db
@@ -19,21 +19,9 @@ from wms.orders.queries import changed_orders, find_by_external_id
 from wms.orders.service import cancel_order, place_order
 
 
-def settle(timeout: float = 10.0) -> None:
-    """PostgreSQL: wait until every order event written so far is below the horizon (final for readers).
-    The horizon is server-wide: another test run's transaction may hold it back for a moment."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    deadline = time.monotonic() + timeout
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        while True:
-            top = conn.execute(text("SELECT coalesce(max(txid), 0) FROM order_event")).scalar_one()
-            horizon = conn.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar_one()
-            if horizon > top:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the horizon {horizon} stayed at or below txid {top} for {timeout} s")
-            time.sleep(0.01)
+def settle() -> None:
+    """PostgreSQL: wait until every order event written so far is final for readers of the order list."""
+    settle_log(table="order_event")
 
 
 def channel_id(code: str) -> int:
