@@ -50,7 +50,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from devices.printers import PrinterError, PrinterNotReady, PrinterState, PrinterStatus
-from devices.scan import ScanError, parse_scan
+from devices.scan import ScanError, ScanKind, parse_scan
 from station.printers import LocalPrinters
 
 log = logging.getLogger("station")
@@ -403,6 +403,12 @@ def _describe_scan(code: str) -> str:
         return exc.message
     except Exception:  # the log line must never lose a scan
         return "?"
+    if result.kind == ScanKind.PLAIN:
+        # Only the server knows whether it is a bin, an order or a tote at this station's location.
+        hint = ", check digit wrong if it is a GTIN" if result.hint == "bad_check_digit" else ""
+        return f"code {result.value} (the server looks it up{hint})"
+    if result.kind == ScanKind.BIN and result.location:
+        return f"bin {result.bin or result.value} at {result.location}"
     extra = [f"lot {result.lot}"] if result.lot else []
     if result.expiry:
         extra.append(f"expiry {result.expiry.isoformat()}")

@@ -151,3 +151,11 @@ def test_the_station_distribution_needs_only_what_the_agent_imports():
     setup = (ROOT / "setup.cfg").read_text()
     extra = setup.split("\nstation =\n", 1)[1].split("\n\n", 1)[0].split("test =", 1)[0]
     assert {line.split(">")[0].strip().lower() for line in extra.splitlines() if line.strip()} == requirements
+
+
+def test_the_agent_log_says_a_plain_code_is_looked_up_by_the_server():
+    from station.agent import _describe_scan
+
+    assert _describe_scan("SF-01") == "code SF-01 (the server looks it up)"
+    assert _describe_scan("$B:ST-KRK:SF-01") == "bin SF-01 at ST-KRK"
+    assert _describe_scan("5907712000013").endswith("check digit wrong if it is a GTIN)")
