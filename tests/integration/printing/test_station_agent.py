@@ -211,7 +211,7 @@ def test_a_scan_becomes_a_station_scan(agent, scanner, caplog):
         ("]C1010590123412345710LOT-7|17261231", "product"),
     ]
     assert rows[1].parsed["lot"] == "LOT-7"
-    assert "scan $B:ST1:A-01-02: bin ST1:A-01-02" in caplog.text
+    assert "scan $B:ST1:A-01-02: bin A-01-02 at ST1" in caplog.text
     wait_until(lambda: len(agent.scans) == 0, 5, "the spool to empty")
 
 
