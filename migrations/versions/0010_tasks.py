@@ -1,0 +1,24 @@
+"""tasks: floor and counter work as tasks with lines, worked by scans stored with their answers
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-07 00:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
