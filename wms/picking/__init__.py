@@ -1,0 +1,1 @@
+"""Picking: waves of pick tasks. ``rules`` holds the pure wave-building rule (no database)."""
