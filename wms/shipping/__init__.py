@@ -1,0 +1,1 @@
+"""Shipping: carriers as plug-ins (``carriers``); no Flask, no database here."""
