@@ -99,6 +99,33 @@ class ValidationError(WMSError):
         return cls([{"field": field, "message": message}])
 
 
+class WrongScan(WMSError):
+    """A scan that does not fit the task's next step; nothing changed. ``details``: ``{"expected", "scanned"}``;
+    the message says what was expected ("This is A-01-2. Scan bin A-01-1.")."""
+
+    code, status = "wrong_scan", 422
+
+
+class WrongBin(WrongScan):
+    code = "wrong_bin"
+
+
+class WrongProduct(WrongScan):
+    code = "wrong_product"
+
+
+class WrongLot(WrongScan):
+    code = "wrong_lot"
+
+
+class WrongTote(WrongScan):
+    code = "wrong_tote"
+
+
+class OverQuantity(WrongScan):
+    code = "over_quantity"
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

@@ -22,3 +22,4 @@ from wms.stock.models import (  # noqa: F401
     StockMovement,
     StockQuant,
 )
+from wms.tasks.models import Task, TaskLine, TaskScan  # noqa: F401

@@ -12,7 +12,8 @@ from wms.catalog.service import upsert_product
 from wms.locations.models import Bin, Location
 from wms.locations.service import upsert_location
 from wms.stock.bins import upsert_bin
-from wms.stock.service import adjust, move, receive, stock_items
+from wms.stock.service import adjust, move, stock_items
+from wms.tasks.service import receive  # a delivery into a dock bin opens a put-away task
 from wms.timeutil import isoformat
 
 #: longest codes the database stores

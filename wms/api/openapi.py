@@ -9,7 +9,9 @@ from pydantic_core import core_schema
 
 from wms.api import bp
 from wms.api.schemas import REQUEST_SCHEMAS
+from wms.enums import values
 from wms.orders.models import ORDER_STATUSES
+from wms.tasks.models import TaskKind, TaskStatus
 
 #: text without NUL, which no field takes (PostgreSQL cannot store it)
 NO_NUL = r"^[^\x00]*$"
@@ -302,6 +304,53 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         "staff",
         None,
         {204: "revoked: its next request gets 401", 403: "forbidden: not a staff token"},
+        [],
+    ),
+    (
+        "get",
+        "/tasks",
+        "Tasks the caller may work on, oldest first (a picker or clerk: their home location's)",
+        "staff",
+        None,
+        {200: "{tasks: [task]}", 422: "validation_error: an unknown kind or status"},
+        [
+            {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(values(TaskKind))}},
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(values(TaskStatus))}},
+            {"name": "location", "in": "query", "schema": {"type": "string", "pattern": NO_NUL}},
+        ],
+    ),
+    ("get", "/tasks/{id}", "One task", "staff", None, {200: "the task", 404: "no such task here"}, []),
+    (
+        "post",
+        "/tasks/{id}/claim",
+        "Assign the task to the caller, in_progress",
+        "staff",
+        None,
+        {200: "the task", 404: "no such task here", 409: "invalid_state: done, cancelled or held by another"},
+        [],
+    ),
+    (
+        "post",
+        "/tasks/{id}/scans",
+        "One scan (client id: a retry answers the first answer and is applied once)",
+        "staff",
+        "TaskScanIn",
+        {
+            200: "{ok, message, task}",
+            404: "no such task here",
+            409: "invalid_state: done, cancelled or held by another",
+            422: "wrong_bin, wrong_product, wrong_lot, wrong_tote, over_quantity, unknown_code "
+            "(details: {expected, scanned}), validation_error",
+        },
+        [],
+    ),
+    (
+        "post",
+        "/tasks/{id}/complete",
+        "Close a task whose work is done",
+        "staff",
+        "TaskCompleteIn",
+        {200: "the task", 404: "no such task here", 409: "invalid_state: not done, or already closed"},
         [],
     ),
 ]

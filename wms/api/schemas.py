@@ -268,6 +268,20 @@ class StaffTokenIn(Schema):
     device: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
+class TaskScanIn(Schema):
+    #: the client's scan id: a retry with the same id is answered the first answer and applied once
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    #: the raw scan, as the scanner typed it (GTIN, GS1, a WMS code, a plain code)
+    code: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    #: a typed quantity for the line the scan names
+    qty: Qty | None = None
+
+
+class TaskCompleteIn(Schema):
+    #: the client's request id (a retry of a completion that went through answers 409 invalid_state: done)
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 #: every request body schema, by the name the OpenAPI document uses
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
@@ -284,5 +298,7 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         StationScansIn,
         JobOutcomeIn,
         StaffTokenIn,
+        TaskScanIn,
+        TaskCompleteIn,
     )
 }

@@ -22,12 +22,7 @@ OPENAPI_URL = ("GET", "/api/v1/openapi.json")
 #: OpenAPI document (wms/api/openapi.py): the tests below fail until both are done.
 NOT_YET_BUILT = {
     # Staff API: tasks and scans
-    ("GET", "/api/v1/tasks"),
-    ("GET", "/api/v1/tasks/{id}"),
-    ("POST", "/api/v1/tasks/{id}/claim"),
-    ("POST", "/api/v1/tasks/{id}/scans"),
     ("POST", "/api/v1/tasks/{id}/short"),
-    ("POST", "/api/v1/tasks/{id}/complete"),
     # Staff API: floor endpoints
     ("POST", "/api/v1/waves"),
     ("POST", "/api/v1/shipments"),

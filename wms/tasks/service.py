@@ -1,0 +1,297 @@
+"""Tasks: open them (a receipt into a dock bin opens a put-away), list and show them, claim them, work them by
+scans. Each public function is one unit of work; a scan is parsed and resolved by :mod:`wms.scanning`, judged by
+the pure rules of :mod:`wms.tasks.rules` and applied here (stock moves through :mod:`wms.stock.service`).
+
+A scan's client id is stored with its answer: a retry answers the first answer again and changes nothing.
+A scan that is refused stores nothing (it changed nothing, so trying it again is safe).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wms.auth.models import MANAGER_ROLES, User
+from wms.catalog.models import Product
+from wms.errors import InvalidState, NotFound, ValidationError
+from wms.extensions import db
+from wms.locations.models import Bin, BinKind, Location
+from wms.scanning.service import resolve_scan
+from wms.stock import service as stock
+from wms.stock.models import StockQuant
+from wms.tasks import rules
+from wms.tasks.models import Task, TaskKind, TaskLine, TaskScan, TaskStatus
+from wms.uow import unit_of_work
+
+#: statuses in which a task takes no more work
+CLOSED = (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+# --- opening tasks ---------------------------------------------------------------------------------------------
+
+
+def receive(
+    location_code: str,
+    bin_code: str,
+    reference: str,
+    lines: list[dict[str, Any]],
+    actor: str | None = None,
+    device: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """:func:`wms.stock.service.receive`, and, for a new delivery into a ``dock`` bin, a ``putaway`` task at that
+    location with one line per received line, in the same unit of work. Raises what ``receive`` raises."""
+    with unit_of_work() as session:
+        result, created = stock.receive(location_code, bin_code, reference, lines, actor=actor, device=device)
+        if created:
+            location = session.execute(select(Location).where(Location.code == location_code)).scalar_one()
+            dock = session.execute(
+                select(Bin).where(Bin.location_id == location.id, Bin.code == result["bin"])
+            ).scalar_one()
+            if dock.kind == BinKind.DOCK:
+                _open_putaway(session, location, dock, result, lines)
+        return result, created
+
+
+def _open_putaway(
+    session: Session, location: Location, dock: Bin, receipt: dict[str, Any], lines: list[dict[str, Any]]
+) -> Task:
+    skus = {line["sku"] for line in lines}
+    products = {p.sku: p.id for p in session.execute(select(Product).where(Product.sku.in_(skus))).scalars()}
+    task = Task(
+        kind=TaskKind.PUTAWAY,
+        status=TaskStatus.OPEN,
+        location_id=location.id,
+        reference={"receipt": receipt["id"], "delivery": receipt["reference"], "dock": dock.code},
+    )
+    task.lines = [
+        TaskLine(line_no=i, product_id=products[line["sku"]], qty=line["qty"], done=0, lot=line.get("lot") or "")
+        for i, line in enumerate(lines, start=1)
+    ]
+    session.add(task)
+    session.flush()
+    return task
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def _may_see(user: User, location_id: int) -> bool:
+    return user.role in MANAGER_ROLES or user.location_id == location_id
+
+
+def list_tasks(
+    user: User, kind: str | None = None, status: str | None = None, location_code: str | None = None
+) -> list[dict[str, Any]]:
+    """The tasks ``user`` may work on (a picker or clerk: their home location's), oldest first, filtered by kind,
+    status and location code. An unknown location lists nothing."""
+    session = db.session
+    query = select(Task).order_by(Task.created_at, Task.id)
+    if kind:
+        query = query.where(Task.kind == kind)
+    if status:
+        query = query.where(Task.status == status)
+    if location_code:
+        query = query.join(Location, Location.id == Task.location_id).where(Location.code == location_code)
+    if user.role not in MANAGER_ROLES:
+        query = query.where(Task.location_id == user.location_id)
+    return [task_view(session, task) for task in session.execute(query).scalars()]
+
+
+def get_task(task_id: int, user: User) -> dict[str, Any]:
+    """One task. Raises NotFound for no such task or one of another location (a picker or clerk)."""
+    session = db.session
+    return task_view(session, _visible(session, task_id, user))
+
+
+def _visible(session: Session, task_id: int, user: User, lock: bool = False) -> Task:
+    query = select(Task).where(Task.id == task_id)
+    task = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if task is None or not _may_see(user, task.location_id):
+        raise NotFound(f"no task {task_id}", {"task": task_id})
+    return task
+
+
+def _line_states(session: Session, task: Task) -> list[rules.LineState]:
+    product_ids = {line.product_id for line in task.lines}
+    bin_ids = {line.bin_id for line in task.lines if line.bin_id}
+    skus = dict(session.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all())
+    bins = dict(session.execute(select(Bin.id, Bin.code).where(Bin.id.in_(bin_ids))).all()) if bin_ids else {}
+    return [
+        rules.LineState(
+            line_no=line.line_no,
+            product_id=line.product_id,
+            sku=skus[line.product_id],
+            qty=line.qty,
+            done=line.done,
+            bin=bins.get(line.bin_id) if line.bin_id else None,
+            lot=line.lot or "",
+            item_scanned=line.item_scanned,
+        )
+        for line in task.lines
+    ]
+
+
+def task_view(session: Session, task: Task) -> dict[str, Any]:
+    """The API's task: ``{id, kind, status, location, assignee, reference, tote, lines, next}``."""
+    states = _line_states(session, task)
+    orders = {line.line_no: line.order_id for line in task.lines}
+    location = session.get(Location, task.location_id)
+    assignee = session.get(User, task.assignee_id) if task.assignee_id else None
+    closed = task.status in CLOSED
+    return {
+        "id": task.id,
+        "kind": task.kind,
+        "status": task.status,
+        "location": location.code,
+        "assignee": assignee.username if assignee else None,
+        "reference": task.reference,
+        "tote": task.tote,
+        "lines": [
+            {
+                "line": s.line_no,
+                "sku": s.sku,
+                "qty": s.qty,
+                "done": s.done,
+                "bin": s.bin,
+                "lot": s.lot or None,
+                "order": orders[s.line_no],
+            }
+            for s in states
+        ],
+        "next": rules.next_step("", []) if closed else rules.next_step(task.kind, states),
+    }
+
+
+# --- working ---------------------------------------------------------------------------------------------------
+
+
+def _take(task: Task, user: User) -> None:
+    """Refuse work on a closed task or one another person holds; else the task is ``user``'s, in progress."""
+    if task.status in CLOSED:
+        raise InvalidState(f"task {task.id} is {task.status}", {"status": task.status})
+    if task.assignee_id is not None and task.assignee_id != user.id:
+        raise InvalidState(f"task {task.id} is held by another person", {"status": task.status})
+    task.assignee_id = user.id
+    if task.status == TaskStatus.OPEN:
+        task.status = TaskStatus.IN_PROGRESS
+
+
+def claim_task(task_id: int, user: User) -> dict[str, Any]:
+    """Assign the task to ``user`` and set it ``in_progress``. Locks the task row. Raises NotFound (no such task
+    here), InvalidState (done, cancelled, or held by another person)."""
+    with unit_of_work() as session:
+        task = _visible(session, task_id, user, lock=True)
+        _take(task, user)
+        session.flush()
+        return task_view(session, task)
+
+
+def apply_scan(
+    task_id: int, client_id: str, code: str | None, qty: int | None, user: User, device: str | None = None
+) -> dict[str, Any]:
+    """Apply one scan to a task: ``{"ok", "message", "task"}``. Locks the task row (so two scans of one task, and a
+    retry racing its first try, are applied one after the other). A client id already used on the task answers
+    the stored first answer and changes nothing.
+
+    Raises NotFound, InvalidState (task closed or held by another), UnknownCode (the code names nothing here),
+    WrongBin / WrongProduct / WrongLot / OverQuantity (the scan does not fit ``next``), ValidationError (no code
+    where one is needed, a qty below 1); nothing changes then."""
+    with unit_of_work() as session:
+        task = _visible(session, task_id, user, lock=True)
+        stored = session.execute(
+            select(TaskScan.answer).where(TaskScan.task_id == task.id, TaskScan.client_id == client_id)
+        ).scalar_one_or_none()
+        if stored is not None:
+            return stored
+        _take(task, user)
+        if qty is not None and qty < 1:
+            raise ValidationError.one("qty", "must be at least 1")
+        states = _line_states(session, task)
+        step = rules.next_step(task.kind, states)
+        if not code:
+            raise ValidationError.one("code", f"scan a code: {step['prompt']}")
+        resolved = resolve_scan(code, task.location_id, expect=step["expect"], session=session)
+        facts = rules.ScanFacts(
+            kind=resolved.kind,
+            value=resolved.value,
+            product_id=resolved.product_id,
+            sku=resolved.sku,
+            bin=resolved.bin,
+            lot=resolved.lot,
+        )
+        effect = rules.putaway_scan(states, facts, qty)
+        line = next(line for line in task.lines if line.line_no == effect.line_no)
+        if effect.action == "item":
+            _name_bin(session, task, line)
+        else:
+            _place(session, task, line, effect.qty, user.username, device)
+        if all(line.done >= line.qty for line in task.lines):
+            task.status = TaskStatus.DONE
+        session.flush()
+        answer = {"ok": True, "message": effect.message, "task": task_view(session, task)}
+        if effect.action == "item":
+            answer["message"] = answer["task"]["next"]["prompt"]
+        session.add(
+            TaskScan(task_id=task.id, client_id=client_id, raw=code, answer=answer, actor=user.username, device=device)
+        )
+        return answer
+
+
+def _name_bin(session: Session, task: Task, line: TaskLine) -> None:
+    bins = session.execute(
+        select(Bin.id, Bin.code, Bin.kind, Bin.sequence).where(
+            Bin.location_id == task.location_id, Bin.kind.in_(rules.PUTAWAY_BIN_KINDS)
+        )
+    ).all()
+    held = session.execute(
+        select(StockQuant.bin_id, StockQuant.product_id).where(
+            StockQuant.location_id == task.location_id, StockQuant.qty > 0
+        )
+    ).all()
+    holding = {bin_id for bin_id, product_id in held if product_id == line.product_id}
+    occupied = {bin_id for bin_id, _ in held}
+    code = rules.suggest_bin(
+        rules.BinCandidate(b.code, b.kind, b.sequence, b.id in holding, b.id not in occupied) for b in bins
+    )
+    if code is None:
+        location = session.get(Location, task.location_id)
+        raise InvalidState(
+            f"no pick bin at {location.code} holds this product and none is empty: put it away by hand",
+            {"location": location.code},
+        )
+    line.bin_id = next(b.id for b in bins if b.code == code)
+    line.item_scanned = True
+
+
+def _place(session: Session, task: Task, line: TaskLine, qty: int, actor: str, device: str | None) -> None:
+    location = session.get(Location, task.location_id)
+    product = session.get(Product, line.product_id)
+    target = session.get(Bin, line.bin_id)
+    stock.move(
+        location.code,
+        task.reference["dock"],
+        target.code,
+        product.sku,
+        qty,
+        lot=line.lot or "",
+        actor=actor,
+        device=device,
+    )
+    line.done += qty
+    line.item_scanned = False
+
+
+def complete_task(task_id: int, user: User) -> dict[str, Any]:
+    """Close a task whose lines are all done. Locks the task row. Raises NotFound, InvalidState (done, cancelled,
+    held by another person, or work left)."""
+    with unit_of_work() as session:
+        task = _visible(session, task_id, user, lock=True)
+        _take(task, user)
+        left = [line.line_no for line in task.lines if line.done < line.qty]
+        if left:
+            raise InvalidState(f"task {task.id} has work left on lines {left}", {"lines": left})
+        task.status = TaskStatus.DONE
+        session.flush()
+        return task_view(session, task)
