@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from wms import localtime, params, security
+from wms import i18n, localtime, params, security
 from wms.config import load_config
 from wms.extensions import csrf, db, login_manager, migrate
 
@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     register_error_handlers(app, safe_path=safe_next)
     localtime.init_app(app)
+    i18n.init_app(app)
     # Pages test roles against the same list as the access checks (``wms.auth.models.Role``).
     app.add_template_global(MANAGER_ROLES, "MANAGER_ROLES")
 

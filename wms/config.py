@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURES_PER_USER": 10,  # failed sign-ins a minute for one user name before 429
     "LOGIN_FAILURES_PER_ADDRESS": 50,  # failed sign-ins a minute from one client address before 429
     "TIMEZONE": "Europe/Warsaw",  # IANA zone of times on pages for locations without a zone of their own
+    "DEFAULT_LANGUAGE": "en",  # pages' language (pl, en) for a user without one and a browser that asks for neither
 }
 
 #: keys whose environment value is parsed as a boolean / integer / float

@@ -411,6 +411,9 @@ USERS: list[tuple[str, str, str | None, str]] = [
     ("clerk.gda", "clerk", "ST-GDA", "demo-clerk"),
 ]
 
+#: the floor staff's pages speak Polish; managers and admins follow their browser
+FLOOR_LANGUAGE = {"picker": "pl", "clerk": "pl"}
+
 CUSTOMERS: list[tuple[dict[str, str], dict[str, str]]] = [
     (
         {"name": "Anna Nowak", "email": "anna.nowak@example.com", "phone": "+48600100200"},
@@ -701,7 +704,7 @@ def _seed_users() -> list[tuple[str, str, str | None, str, bool]]:
         exists = find_user(username) is not None
         db.session.rollback()
         if not exists:
-            create_user(username, role, location, password, actor="demo")
+            create_user(username, role, location, password, actor="demo", language=FLOOR_LANGUAGE.get(role))
         users.append((username, role, location, password, not exists))
     return users
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
@@ -138,18 +139,27 @@ _HTTP_CODES = {
 }
 
 
+def N_(message: str) -> str:
+    """Marks a message for translation (``pybabel extract -k N_``) where it is defined; it is translated when shown,
+    in the page's language."""
+    return message
+
+
 #: Page errors: a title and what happened, in words for the person at the counter.
 _PAGE_TEXT = {
-    400: ("Bad request", "The address or the form held something this page cannot use."),
-    401: ("Sign in first", "This page is for signed-in staff."),
-    403: ("Not allowed", "Your role or your location does not let you open this."),
-    404: ("Not found", "There is nothing at this address: it was removed, or the link or code is wrong."),
-    405: ("Not allowed here", "This address does not take that kind of request."),
-    409: ("Could not be done", "It clashes with how things stand now: reload the page and look again."),
-    413: ("Too large", "What was sent is larger than the WMS takes."),
-    422: ("Not accepted", "Something entered is not valid."),
-    429: ("Too many attempts", "Wait a little, then try again."),
-    500: ("Something went wrong", "An error on our side stopped this page; nothing you did. It has been logged."),
+    400: (N_("Bad request"), N_("The address or the form held something this page cannot use.")),
+    401: (N_("Sign in first"), N_("This page is for signed-in staff.")),
+    403: (N_("Not allowed"), N_("Your role or your location does not let you open this.")),
+    404: (N_("Not found"), N_("There is nothing at this address: it was removed, or the link or code is wrong.")),
+    405: (N_("Not allowed here"), N_("This address does not take that kind of request.")),
+    409: (N_("Could not be done"), N_("It clashes with how things stand now: reload the page and look again.")),
+    413: (N_("Too large"), N_("What was sent is larger than the WMS takes.")),
+    422: (N_("Not accepted"), N_("Something entered is not valid.")),
+    429: (N_("Too many attempts"), N_("Wait a little, then try again.")),
+    500: (
+        N_("Something went wrong"),
+        N_("An error on our side stopped this page; nothing you did. It has been logged."),
+    ),
 }
 
 
@@ -175,8 +185,8 @@ def register_error_handlers(app: Flask, *, safe_path: Callable[[str | None], str
             body = render_template(
                 "errors/page.html",
                 status=status,
-                title=title,
-                what=what,
+                title=gettext(title),
+                what=gettext(what),
                 detail=detail,
                 reference=reference,
                 back=back_to(),

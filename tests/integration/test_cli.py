@@ -74,6 +74,17 @@ def test_create_user_asks_for_the_password_twice(wms):
     assert authenticate_user("boss", "sekret-123") is not None
 
 
+def test_create_user_with_a_language(wms):
+    make_location("WH1", "warehouse")
+    password = ["--password", "sekret-123"]
+    result = wms("create-user", "ola", "--role", "picker", "--location", "WH1", *password, "--language", "pl")
+    assert result.exit_code == 0, result.output
+    assert find_user("ola").language == "pl"
+    result = wms("create-user", "hans", "--role", "manager", *password, "--language", "de")
+    assert result.exit_code == 2 and "'de' is not one of 'pl', 'en'" in result.output
+    assert find_user("hans") is None
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

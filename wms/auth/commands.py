@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 
-from wms.auth.models import ROLES
+from wms.auth.models import LANGUAGES, ROLES
 from wms.auth.service import create_user, find_user, set_password, set_user_active
 from wms.channels.models import ISSUED_SCOPES
 from wms.channels.service import create_channel, create_token, list_tokens, revoke_token
@@ -23,12 +23,17 @@ from wms.printing.stations import create_station_token
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
 @click.option("--location", "location_code", metavar="CODE", help="Home location (pickers: required; clerks: a store).")
 @click.option("--password", help="Asked for twice, hidden, when not given (safer: stays out of shell history).")
+@click.option(
+    "--language", type=click.Choice(LANGUAGES), help="Language of their pages (default: what their browser asks for)."
+)
 @with_appcontext
-def create_user_command(username: str, role: str, location_code: str | None, password: str | None) -> None:
+def create_user_command(
+    username: str, role: str, location_code: str | None, password: str | None, language: str | None
+) -> None:
     """Create a staff user."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
-    user = create_user(username, role, location_code, password, actor="cli")
+    user = create_user(username, role, location_code, password, actor="cli", language=language)
     where = f" at {user.location.code}" if user.location else ""
     click.echo(f"created {user.role} {user.username}{where}")
 

@@ -22,6 +22,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class Language(StrEnum):
+    """The languages pages speak (``wms/translations``); a user without one gets the browser's best match."""
+
+    PL = "pl"
+    EN = "en"
+
+
 class SignInVia(StrEnum):
     """Where a sign-in was tried: the login form or ``POST /api/v1/staff/tokens``."""
 
@@ -33,11 +40,12 @@ ROLES = values(Role)
 #: roles that run the place: users, printers, sign-in failures
 MANAGER_ROLES = values([Role.MANAGER, Role.ADMIN])
 SIGN_IN_CHANNELS = values(SignInVia)
+LANGUAGES = values(Language)
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "user"
-    __table_args__ = (check_in("role", Role),)
+    __table_args__ = (check_in("role", Role), check_in("language", Language))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -52,6 +60,8 @@ class User(UserMixin, db.Model):
     cut_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: who made the last change (``StockMovement.actor``'s naming: a user name, ``integration:<token id>``, ``cli``)
     updated_by: Mapped[str | None] = mapped_column(String(128))
+    #: the language of their pages; None: the browser's Accept-Language, else ``WMS_DEFAULT_LANGUAGE``
+    language: Mapped[str | None] = mapped_column(String(2))
 
     location = relationship("Location")
 

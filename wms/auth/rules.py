@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from wms.auth.models import ROLES, Role
+from wms.auth.models import LANGUAGES, ROLES, Role
 from wms.locations.models import LOCATION_KINDS, LocationKind
 
 MIN_PASSWORD_LENGTH = 8
@@ -122,3 +122,10 @@ def token_expiry(now: datetime, days: int | None) -> datetime | None:
     if not 1 <= days <= 3650:
         raise ValueError("expires_in: must be 1 to 3650 days")
     return now + timedelta(days=days)
+
+
+def language_problems(language: str | None) -> list[dict[str, str]]:
+    """Why ``language`` cannot be a user's page language (None: no choice of their own, which is fine)."""
+    if language is None or language in LANGUAGES:
+        return []
+    return [{"field": "language", "message": f"must be one of {', '.join(LANGUAGES)}"}]

@@ -18,6 +18,7 @@ from wms.auth.models import SignInFailure, User, UserSession
 from wms.auth.rules import (
     FAILURE_RETENTION,
     THROTTLE_WINDOW,
+    language_problems,
     needs_touch,
     new_user_problems,
     normalise_username,
@@ -38,35 +39,49 @@ WRONG_SIGN_IN = "wrong username or password"
 
 
 def create_user(
-    username: str, role: str, location_code: str | None = None, password: str = "", actor: str | None = None
+    username: str,
+    role: str,
+    location_code: str | None = None,
+    password: str = "",
+    actor: str | None = None,
+    language: str | None = None,
 ) -> User:
-    """Create a staff user with a hashed password; the username is stored in lower case.
+    """Create a staff user with a hashed password; the username is stored in lower case. ``language`` (pl, en) is
+    the language of their pages; None follows their browser.
 
     A picker needs a home location, a clerk a store. Raises ValidationError listing every problem at once: a bad
-    or taken username, an unknown role or location, a password shorter than 8 characters. Locks nothing (the
-    unique username decides between two simultaneous creations).
+    or taken username, an unknown role, location or language, a password shorter than 8 characters. Locks nothing
+    (the unique username decides between two simultaneous creations).
     """
     username = normalise_username(username)
     location_code = (location_code or "").strip() or None
     try:
-        return _create_user(username, role, location_code, password, actor)
+        return _create_user(username, role, location_code, password, actor, language)
     except IntegrityError:
         # Another request created the same username between our check and our commit.
         raise ValidationError.one("username", f"user {username} exists already") from None
 
 
-def _create_user(username: str, role: str, location_code: str | None, password: str, actor: str | None) -> User:
+def _create_user(
+    username: str, role: str, location_code: str | None, password: str, actor: str | None, language: str | None
+) -> User:
     with unit_of_work() as session:
         location = None
         if location_code:
             location = session.execute(select(Location).where(Location.code == location_code)).scalar_one_or_none()
         errors = new_user_problems(username, role, password, location_code, location.kind if location else None)
+        errors.extend(language_problems(language))
         if session.execute(select(User.id).where(User.username == username)).first() is not None:
             errors.insert(0, {"field": "username", "message": f"user {username} exists already"})
         if errors:
             raise ValidationError(errors)
         user = User(
-            username=username, role=role, location_id=location.id if location else None, active=True, updated_by=actor
+            username=username,
+            role=role,
+            location_id=location.id if location else None,
+            active=True,
+            updated_by=actor,
+            language=language,
         )
         user.set_password(password)
         user.location = location
@@ -277,6 +292,23 @@ def change_own_password(
         raise ValidationError([{"field": "new_password", "message": p["message"]} for p in problems])
     user = verify_sign_in(username, current_password, address, "form")
     return set_password(user.username, new_password, actor=user.username, keep_session=session_key)
+
+
+def set_user_language(username: str, language: str | None, actor: str) -> User:
+    """The language of a user's pages (pl, en; None: follow the browser). Raises ValidationError for another value,
+    NotFound for an unknown user. Locks the user row."""
+    problems = language_problems(language)
+    if problems:
+        raise ValidationError(problems)
+    with unit_of_work() as session:
+        user = session.execute(
+            select(User).where(User.username == normalise_username(username)).with_for_update()
+        ).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user {username!r}", {"username": username})
+        user.language = language
+        user.updated_by = actor
+    return user
 
 
 def end_session(key: str | None) -> None:

@@ -15,24 +15,26 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
+from wms.auth.models import LANGUAGES
 from wms.auth.queries import sign_in_failures_view
 from wms.auth.rules import MAX_PASSWORD_LENGTH, safe_next
-from wms.auth.service import change_own_password, end_session, resume_session, start_session
-from wms.errors import TooManyAttempts, Unauthorized, ValidationError
+from wms.auth.service import change_own_password, end_session, resume_session, set_user_language, start_session
+from wms.errors import N_, TooManyAttempts, Unauthorized, ValidationError
 from wms.extensions import login_manager
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 #: one message for an unknown user, a wrong password and an inactive user: it must not tell them apart
-WRONG_LOGIN = "Wrong username or password."
+WRONG_LOGIN = N_("Wrong username or password.")
 #: the Flask session key that holds the key of the server-side session (``user_session``)
 SESSION_KEY = "_wms_session"
 
@@ -58,6 +60,12 @@ class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
 
 
+class LanguageForm(FlaskForm):
+    """The header's language switch: one button per language, the CSRF token keeps other sites from using it."""
+
+    language = HiddenField()
+
+
 @bp.record_once
 def _configure(state) -> None:
     app = state.app
@@ -80,6 +88,10 @@ def _configure(state) -> None:
         # Every page that shows the header needs the sign-out button's form.
         return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
 
+    @app.context_processor
+    def _language_form():
+        return {"language_form": LanguageForm() if current_user.is_authenticated else None}
+
 
 def _load_user(user_id: str):
     # The cookie alone is not enough: its server-side session must still be open (see resume_session).
@@ -91,7 +103,7 @@ def _sign_in_first():
     target = request.full_path if request.query_string else request.path
     if request.path == "/":
         return redirect(url_for("auth.login"))  # the front door: no message, nothing to come back to
-    flash("Please sign in to see this page.", "info")
+    flash(_("Please sign in to see this page."), "info")
     return redirect(url_for("auth.login", next=target))
 
 
@@ -122,10 +134,10 @@ def login():
                 form.username.data, form.password.data, request.remote_addr, request.user_agent.string
             )
         except TooManyAttempts as exc:
-            error, status = f"Too many attempts, try again in {exc.retry_after} s.", 429
+            error, status = _("Too many attempts, try again in %(seconds)s s.", seconds=exc.retry_after), 429
             headers["Retry-After"] = str(exc.retry_after)
         except Unauthorized:
-            error, status = WRONG_LOGIN, 401
+            error, status = _(WRONG_LOGIN), 401
         else:
             _fresh_session()  # nothing from before the sign-in survives it
             session[SESSION_KEY] = key
@@ -134,7 +146,7 @@ def login():
     elif request.method == "POST":
         # Blank fields, or a name or password too long to belong to anyone.
         filled = form.username.data and form.password.data
-        error, status = (WRONG_LOGIN if filled else "Enter your username and password."), 401
+        error, status = (_(WRONG_LOGIN) if filled else _("Enter your username and password.")), 401
     return render_template("auth/login.html", form=form, error=error, next=target), status, headers
 
 
@@ -145,7 +157,7 @@ def logout():
         end_session(session.get(SESSION_KEY))  # a copy of the cookie dies with it
         logout_user()
         _fresh_session()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"), 303)
 
 
@@ -187,3 +199,14 @@ def change_password():
         if form.current_password.errors or form.new_password.errors:
             error = "Fill in your current password and the new one twice."
     return render_template("auth/password.html", form=form, error=error), status, headers
+
+
+@bp.post("/account/language")
+@login_required
+def change_language():
+    """The header's switch: the signed-in user's pages speak this language from now on (back to the same page)."""
+    form = LanguageForm()
+    if not form.validate_on_submit() or form.language.data not in LANGUAGES:
+        raise ValidationError.one("language", f"must be one of {', '.join(LANGUAGES)}")
+    set_user_language(current_staff().username, form.language.data, actor=current_staff().username)
+    return redirect(safe_next(request.args.get("next")) or url_for("dashboard.home"), 303)
