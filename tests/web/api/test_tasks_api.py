@@ -3,9 +3,11 @@ through ``POST /api/v1/receipts`` into a dock bin opens the put-away."""
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from tests.factories import gtin13, integration_token, make_bin, make_location, make_product
@@ -13,6 +15,8 @@ from tests.web.staff import new_client
 from wms.auth import models as auth_models
 from wms.auth.service import create_user
 from wms.channels.service import create_token
+from wms.extensions import db
+from wms.stock.models import StockMovement
 from wms.stock.service import check_stock
 
 GTIN_A = gtin13(9101)
@@ -126,3 +130,39 @@ def test_complete_refuses_a_task_with_work_left(client, task_id):
     r = client.post(f"/api/v1/tasks/{task_id}/complete", json={"id": "c1"}, headers=auth("piotr"))
     assert r.status_code == 409 and r.json["error"]["code"] == "invalid_state"
     assert client.post(f"/api/v1/tasks/{task_id}/complete", json={}, headers=auth("piotr")).status_code == 422
+
+
+def test_racing_retries_and_a_second_picker_apply_the_put_away_once(client, floor, task_id):
+    """Six clients confirm the bin at once: three retries of one scan id, three other ids (a second handheld
+    of the same picker). The units move once; the retries get the first answer; the rest are refused."""
+    assert scan(client, task_id, "s1", GTIN_A).status_code == 200
+    headers = auth("piotr")
+    barrier = threading.Barrier(6)
+    answers: list[tuple[str, int, dict]] = []
+    lock = threading.Lock()
+
+    def confirm(scan_id: str) -> None:
+        own = new_client(floor)
+        barrier.wait(30)
+        r = own.post(f"/api/v1/tasks/{task_id}/scans", json={"id": scan_id, "code": "A-01-1"}, headers=headers)
+        with lock:
+            answers.append((scan_id, r.status_code, r.get_json()))
+
+    pool = [threading.Thread(target=confirm, args=(i,)) for i in ("same", "same", "same", "x1", "x2", "x3")]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(60)
+    assert not any(t.is_alive() for t in pool)
+    same = [a for a in answers if a[0] == "same"]
+    others = [a for a in answers if a[0] != "same"]
+    assert {a[1] for a in answers} <= {200, 409}, answers
+    if all(a[1] == 200 for a in same):  # the retried id came first: its retries get its first answer again
+        assert len({str(a[2]) for a in same}) == 1
+        assert all(a[1] == 409 for a in others)
+    else:  # another id came first: the task is done, and the retried id was never applied
+        assert all(a[1] == 409 for a in same)
+        assert sum(a[1] == 200 for a in others) == 1
+    moves = db.session.execute(select(func.count(StockMovement.id)).where(StockMovement.reason == "move"))
+    assert moves.scalar_one() == 1
+    assert check_stock() == []
