@@ -15,6 +15,8 @@ from wms.errors import InvalidState, OverQuantity, WrongBin, WrongLot, WrongProd
 
 #: bin kinds stock is put away into (sellable stock on the shelves)
 PUTAWAY_BIN_KINDS = ("pick", "bulk")
+#: task kinds whose scans have rules here (the others are refused with invalid_state until theirs are built)
+SCANNED_KINDS = frozenset({"putaway"})
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,14 @@ def next_step(kind: str, lines: Sequence[LineState]) -> dict[str, Any]:
             "sku": line.sku,
             "qty": line.remaining,
         }
-    raise InvalidState(f"tasks of kind {kind} cannot be worked by scans yet", {"kind": kind})
+    # A kind whose rules are not built yet still shows (lists must not fail on it); scans on it are refused.
+    return {
+        "expect": "nothing",
+        "prompt": f"A {kind} task cannot be worked here yet",
+        "bin": None,
+        "sku": None,
+        "qty": None,
+    }
 
 
 def _this_is(scan: ScanFacts) -> str:

@@ -206,6 +206,8 @@ def apply_scan(
         if stored is not None:
             return stored
         _take(task, user)
+        if task.kind not in rules.SCANNED_KINDS:
+            raise InvalidState(f"a {task.kind} task cannot be worked by scans yet", {"kind": task.kind})
         if qty is not None and qty < 1:
             raise ValidationError.one("qty", "must be at least 1")
         states = _line_states(session, task)

@@ -143,3 +143,13 @@ def test_claims_and_visibility(floor):
     assert list_tasks(floor["boss"], status="done") == []
     with pytest.raises(InvalidState):
         complete_task(task_id, floor["piotr"])
+
+
+def test_a_kind_without_scan_rules_lists_and_refuses_scans(floor):
+    putaway = db.session.get(Task, _delivery())
+    task = Task(kind="count", status="open", location_id=putaway.location_id, reference={})
+    db.session.add(task)
+    db.session.commit()
+    assert {t["kind"] for t in list_tasks(floor["piotr"])} == {"putaway", "count"}
+    with pytest.raises(InvalidState):
+        apply_scan(task.id, "c1", GTIN_A, None, floor["piotr"])

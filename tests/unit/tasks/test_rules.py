@@ -39,6 +39,10 @@ def test_after_the_item_the_named_bin_is_expected():
     assert step["prompt"].endswith("scan bin A-01-1")
 
 
+def test_a_kind_without_rules_yet_still_has_a_next_step():
+    assert next_step("pick", FRESH)["expect"] == "nothing"
+
+
 def test_nothing_left_expects_nothing():
     assert next_step("putaway", lines(LineState(1, 1, "A", 3, 3)))["expect"] == "nothing"
 
