@@ -7,8 +7,10 @@ The rule, in the order it is applied:
 2. **Priority of orders.** Orders are taken in this order (the first difference decides):
    urgent first; then pickup orders whose store is waiting; then by ship-by cut-off, earliest first (an order
    without a cut-off comes after every order that has one); then oldest ``created_at``; then lowest order id (so
-   that equal orders always come out the same way). An order's flags are read from all its lines: it is urgent if
-   any line says so, its cut-off is the earliest one given.
+   that equal orders always come out the same way; orders before transfers). An order's flags are read from all
+   its lines: it is urgent if any line says so, its cut-off is the earliest one given. Transfers to stores are
+   picked like orders: a line's ``source`` says which it is, and an order and a transfer with the same id are two
+   orders here (``OrderRef``).
 3. **Cluster picking.** Within a location and zone, orders fill a task in priority order, up to
    ``max_orders`` orders and ``max_lines`` lines. Each order gets its own tote slot (1, 2, ...) in the task, in
    priority order: the picker scans a tote once per order and puts that order's units into it. An order whose
@@ -26,11 +28,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
-__all__ = ["DueLine", "PickLine", "PickTask", "WaveOptions", "build_waves", "order_priority", "zone_of"]
+__all__ = ["DueLine", "OrderRef", "PickLine", "PickTask", "WaveOptions", "build_waves", "order_priority", "zone_of"]
 
 Fulfilment = Literal["ship", "pickup"]
+Source = Literal["order", "transfer"]
+
+
+class OrderRef(NamedTuple):
+    """What a tote is for: an order, or a transfer to a store (their ids are apart)."""
+
+    source: Source
+    id: int
 
 
 def zone_of(bin_code: str) -> str:
@@ -55,10 +65,15 @@ class DueLine:
     store_waiting: bool = False
     ship_by: datetime | None = None
     urgent: bool = False
+    source: Source = "order"
 
     @property
     def zone(self) -> str:
         return zone_of(self.bin_code)
+
+    @property
+    def ref(self) -> OrderRef:
+        return OrderRef(self.source, self.order_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +106,15 @@ class PickTask:
 
     location_id: int
     zone: str
-    orders: tuple[int, ...]
+    orders: tuple[OrderRef, ...]
     lines: tuple[PickLine, ...] = field(default=())
 
-    def tote_slot(self, order_id: int) -> int:
-        return self.orders.index(order_id) + 1
+    def tote_slot(self, order: OrderRef) -> int:
+        return self.orders.index(order) + 1
 
 
 # The priority key: compared as a tuple, smaller first. A missing cut-off sorts after any real one.
-PriorityKey = tuple[bool, bool, bool, datetime | None, datetime, int]
+PriorityKey = tuple[bool, bool, bool, datetime, datetime, OrderRef]
 
 
 def order_priority(lines: Sequence[DueLine]) -> PriorityKey:
@@ -115,7 +130,7 @@ def order_priority(lines: Sequence[DueLine]) -> PriorityKey:
         ship_by is None,
         ship_by if ship_by is not None else created,
         created,
-        lines[0].order_id,
+        lines[0].ref,
     )
 
 
@@ -124,7 +139,7 @@ def _walk_key(line: PickLine) -> tuple[int, str, int, int]:
 
 
 def _check(lines: Sequence[DueLine]) -> None:
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[str, int, int]] = set()
     for line in lines:
         if isinstance(line.qty, bool) or not isinstance(line.qty, int) or line.qty < 1:
             raise ValueError(f"order {line.order_id} line {line.line_id}: qty must be at least 1, not {line.qty!r}")
@@ -132,9 +147,11 @@ def _check(lines: Sequence[DueLine]) -> None:
             raise ValueError(f"order {line.order_id} line {line.line_id}: bin_code is empty")
         if line.fulfilment not in ("ship", "pickup"):
             raise ValueError(f"order {line.order_id} line {line.line_id}: fulfilment must be ship or pickup")
-        key = (line.order_id, line.line_id)
+        if line.source not in ("order", "transfer"):
+            raise ValueError(f"order {line.order_id} line {line.line_id}: source must be order or transfer")
+        key = (line.source, line.order_id, line.line_id)
         if key in seen:
-            raise ValueError(f"order {line.order_id} line {line.line_id} is given twice")
+            raise ValueError(f"{line.source} {line.order_id} line {line.line_id} is given twice")
         seen.add(key)
 
 
@@ -147,15 +164,14 @@ def build_waves(lines: Iterable[DueLine], options: WaveOptions | None = None) ->
     lines = list(lines)
     _check(lines)
 
-    by_order: dict[int, list[DueLine]] = defaultdict(list)
+    by_order: dict[OrderRef, list[DueLine]] = defaultdict(list)
+    # (location, zone) -> order -> its lines there (sorted into walk order when cut into tasks).
+    groups: dict[tuple[int, str], dict[OrderRef, list[DueLine]]] = defaultdict(lambda: defaultdict(list))
     for line in lines:
-        by_order[line.order_id].append(line)
-    priority = {order_id: order_priority(order_lines) for order_id, order_lines in by_order.items()}
-
-    # (location, zone) -> order -> its lines there, in walk order (so a split order keeps its walk).
-    groups: dict[tuple[int, str], dict[int, list[DueLine]]] = defaultdict(lambda: defaultdict(list))
-    for line in lines:
-        groups[(line.location_id, line.zone)][line.order_id].append(line)
+        ref = line.ref
+        by_order[ref].append(line)
+        groups[(line.location_id, line.zone)][ref].append(line)
+    priority = {ref: order_priority(order_lines) for ref, order_lines in by_order.items()}
 
     placed: list[tuple[PriorityKey, PickTask]] = []
     for (location_id, zone), orders in groups.items():
@@ -166,12 +182,12 @@ def build_waves(lines: Iterable[DueLine], options: WaveOptions | None = None) ->
 
 
 def _clusters(
-    orders: dict[int, list[DueLine]], priority: dict[int, PriorityKey], options: WaveOptions
-) -> list[list[tuple[int, list[DueLine]]]]:
+    orders: dict[OrderRef, list[DueLine]], priority: dict[OrderRef, PriorityKey], options: WaveOptions
+) -> list[list[tuple[OrderRef, list[DueLine]]]]:
     """One location and zone's orders cut into tasks: (order id, its lines in walk order) per tote slot."""
     max_lines = options.max_lines
-    chunks: list[list[tuple[int, list[DueLine]]]] = []
-    current: list[tuple[int, list[DueLine]]] = []
+    chunks: list[list[tuple[OrderRef, list[DueLine]]]] = []
+    current: list[tuple[OrderRef, list[DueLine]]] = []
     current_lines = 0
     for order_id in sorted(orders, key=priority.__getitem__):
         order_lines = sorted(orders[order_id], key=lambda d: (d.walk_seq, d.bin_code, d.line_id))
@@ -192,7 +208,7 @@ def _clusters(
     return chunks
 
 
-def _task(location_id: int, zone: str, orders: list[tuple[int, list[DueLine]]]) -> PickTask:
+def _task(location_id: int, zone: str, orders: list[tuple[OrderRef, list[DueLine]]]) -> PickTask:
     pick_lines = [
         PickLine(due=line, tote_slot=slot)
         for slot, (_, order_lines) in enumerate(orders, start=1)
