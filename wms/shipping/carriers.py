@@ -19,6 +19,7 @@ stable ``code`` and the ``field`` at fault) for the service to map to the API's 
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import threading
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "wms.carriers"
+log = logging.getLogger(__name__)
 LabelFormat = Literal["zpl", "pdf"]
 Address = Mapping[str, Any]  # {"name", "line1", "line2"?, "city", "postcode", "country"}, as labels take it
 
@@ -297,13 +299,18 @@ def _load_entry_points() -> None:
         return
     _entry_points_loaded = True
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        loaded = entry.load()
-        # A class passes the protocol check too (it has the attributes): call classes and factories.
-        plugin = loaded if isinstance(loaded, Carrier) and not isinstance(loaded, type) else loaded()
-        if plugin.code != entry.name:
-            raise ValueError(f"entry point {entry.name!r} of {ENTRY_POINT_GROUP} gives carrier {plugin.code!r}")
-        if plugin.code not in _registry:
-            register_carrier(plugin)
+        # A broken plug-in is logged and left out: the other carriers must keep working (a shipment asking for it
+        # gets unknown_carrier, and the log says why).
+        try:
+            loaded = entry.load()
+            # A class passes the protocol check too (it has the attributes): call classes and factories.
+            plugin = loaded if isinstance(loaded, Carrier) and not isinstance(loaded, type) else loaded()
+            if getattr(plugin, "code", None) != entry.name:
+                raise ValueError(f"entry point {entry.name!r} gives carrier {getattr(plugin, 'code', None)!r}")
+            if plugin.code not in _registry:
+                register_carrier(plugin)
+        except Exception:
+            log.exception("carrier plug-in %r of %s not loaded", entry.name, ENTRY_POINT_GROUP)
 
 
 def carrier(code: str) -> Carrier:

@@ -203,6 +203,28 @@ def test_carriers_come_from_the_entry_point_group(registry, monkeypatch):
     assert carrier("pigeon").tracking_url("X") == "https://pigeon.invalid/t/X"
 
 
+def test_a_broken_plug_in_is_logged_and_the_others_still_work(registry, monkeypatch, caplog):
+    class Broken:
+        name = "broken"
+
+        def load(self):
+            raise ImportError("no module named pigeon_sdk")
+
+    class Misnamed:
+        name = "owl"
+
+        def load(self):
+            return Pigeon()  # its code is "pigeon"
+
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [Broken(), Misnamed()])
+    carriers._entry_points_loaded = False
+    with pytest.raises(UnknownCarrier):
+        carrier("broken")
+    assert carrier("manual").code == "manual"
+    assert "pigeon" not in carrier_codes()
+    assert "broken" in caplog.text and "owl" in caplog.text
+
+
 def test_a_shipment_has_a_label_and_its_format_or_neither():
     with pytest.raises(ValueError):
         CarrierShipment(tracking="X1234", label=b"^XA^XZ")
