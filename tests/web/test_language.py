@@ -164,3 +164,13 @@ def test_error_pages_speak_the_users_language(client, place):
     r = client.get("/products/NO-SUCH-SKU")
     html = r.get_data(as_text=True)
     assert r.status_code == 404 and "Nie znaleziono" in html and "Przejdź do strony głównej" in html
+
+
+def test_the_password_page_and_an_expired_form_speak_polish(client, place, csrf_on):
+    create_user("ola", "picker", "WH1", PASSWORD, language="pl")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": "ola", "password": PASSWORD, "csrf_token": token.group(1)})
+    html = client.get("/account/password").get_data(as_text=True)
+    assert "Zmień hasło" in html and "Obecne hasło" in html and "Powtórz nowe hasło" in html
+    r = client.post("/account/password", data={"current_password": PASSWORD})
+    assert r.status_code == 400 and "Ten formularz stracił ważność" in r.get_data(as_text=True)

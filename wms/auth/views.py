@@ -184,20 +184,20 @@ def change_password():
                 session.get(SESSION_KEY),
             )
         except TooManyAttempts as exc:
-            error, status = f"Too many attempts, try again in {exc.retry_after} s.", 429
+            error, status = _("Too many attempts, try again in %(seconds)s s.", seconds=exc.retry_after), 429
             headers["Retry-After"] = str(exc.retry_after)
         except Unauthorized:
-            error, status = "Your current password is not right.", 401
+            error, status = _("Your current password is not right."), 401
         except ValidationError as exc:
             error, status = f"The new password {exc.details[0]['message']}.", 422
         else:
-            flash("Your password is changed; your other sessions have ended.", "info")
+            flash(_("Your password is changed; your other sessions have ended."), "info")
             return redirect(url_for("dashboard.home"), 303)
     elif request.method == "POST":
         status = 422
         error = next((e for errors in form.errors.values() for e in errors), "Fill in every field.")
         if form.current_password.errors or form.new_password.errors:
-            error = "Fill in your current password and the new one twice."
+            error = _("Fill in your current password and the new one twice.")
     return render_template("auth/password.html", form=form, error=error), status, headers
 
 
