@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint
 import wms.models  # noqa: F401  (every table in the metadata)
 from wms.api import schemas
 from wms.auth.commands import create_token_command, create_user_command
-from wms.auth.models import Role, SignInVia
+from wms.auth.models import Language, Role, SignInVia
 from wms.channels.models import TokenScope, WebhookEvent
 from wms.enums import check_in, in_list_sql, values
 from wms.extensions import db
@@ -19,6 +19,7 @@ from wms.locations.models import BinKind, LocationKind
 from wms.orders.models import Fulfilment, OrderStatus
 from wms.printing.models import JobOutcome, JobStatus, PrinterFormat
 from wms.stock.models import ADJUSTABLE_STATUSES, MovementReason, StockStatus
+from wms.tasks.models import TaskKind, TaskStatus
 
 #: (table, column) -> the enum its values come from
 ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
@@ -36,6 +37,9 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("api_token", "scope"): TokenScope,
     ("printer", "fmt"): PrinterFormat,
     ("print_job", "status"): JobStatus,
+    ("user", "language"): Language,
+    ("task", "kind"): TaskKind,
+    ("task", "status"): TaskStatus,
 }
 
 IN_LIST = re.compile(r"^(\w+) IN \((.*)\)$")
