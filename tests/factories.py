@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
+from wms.auth import models as auth_models
 from wms.catalog.rules import with_check_digit
 from wms.catalog.service import upsert_product
 from wms.channels.service import create_channel, create_token
@@ -153,3 +156,10 @@ def level(sku: str, location: str) -> tuple[int, int]:
     ).first()
     db.session.rollback()
     return tuple(row) if row else (0, 0)
+
+
+def fast_password_hashing(monkeypatch) -> None:
+    """Hash passwords cheaply in a test (the real work factor costs ~0.3 s a user); checks still hash for real."""
+    monkeypatch.setattr(
+        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )

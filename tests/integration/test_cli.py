@@ -7,17 +7,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from functools import partial
 
 import pytest
 from click import _termui_impl as click_termui
 from flask_migrate import upgrade
 from sqlalchemy import select, text
-from werkzeug.security import generate_password_hash
 
-from tests.factories import add_stock, make_bin, make_location, make_product
+from tests.factories import add_stock, fast_password_hashing, make_bin, make_location, make_product
 from wms import create_app
-from wms.auth import models as auth_models
 from wms.auth.service import authenticate_user, find_user, resume_session, start_session
 from wms.catalog.models import Product
 from wms.channels.models import Channel
@@ -29,9 +26,7 @@ from wms.extensions import db
 
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch):
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 @pytest.fixture

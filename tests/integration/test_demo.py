@@ -3,16 +3,13 @@
 import re
 import shutil
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select
-from werkzeug.security import generate_password_hash
 
-from tests.factories import Api, make_product
+from tests.factories import Api, fast_password_hashing, make_product
 from wms import create_app
-from wms.auth import models as auth_models
 from wms.auth.service import authenticate_user
 from wms.channels.service import authenticate
 from wms.cli import main
@@ -44,9 +41,7 @@ def tokens(output: str) -> tuple[str, str]:
 def cheap_hashes():
     # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-        )
+        fast_password_hashing(patch)
         yield
 
 

@@ -6,15 +6,12 @@ Test modules import the fixtures by their function names (``client_fixture``, ``
 from __future__ import annotations
 
 import re
-from functools import partial
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from tests.factories import add_stock, make_bin, make_location, make_product
-from wms.auth import models as auth_models
+from tests.factories import add_stock, fast_password_hashing, make_bin, make_location, make_product
 from wms.auth.service import create_user
 from wms.extensions import db
 from wms.printing.models import PrintJob
@@ -45,9 +42,7 @@ def client_fixture(app) -> StaffClient:
 @pytest.fixture(name="cheap_hashes")
 def cheap_hashes_fixture(monkeypatch):
     # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 def make_shop(tmp_path) -> dict[str, int]:

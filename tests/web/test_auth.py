@@ -1,13 +1,10 @@
 """Staff sign-in and sign-out through the test client."""
 
 import re
-from functools import partial
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from tests.factories import Api, make_location, make_world, order_body
-from wms.auth import models as auth_models
+from tests.factories import Api, fast_password_hashing, make_location, make_world, order_body
 from wms.auth.service import create_user, set_user_active
 from wms.auth.views import WRONG_LOGIN
 
@@ -15,9 +12,7 @@ from wms.auth.views import WRONG_LOGIN
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch):
     # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 @pytest.fixture

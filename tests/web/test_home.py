@@ -1,13 +1,10 @@
 """The signed-in home page: who and where you are, and the stock of what you may see."""
 
 import re
-from functools import partial
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from tests.factories import add_stock, make_bin, make_location, make_product
-from wms.auth import models as auth_models
+from tests.factories import add_stock, fast_password_hashing, make_bin, make_location, make_product
 from wms.auth.service import create_user
 from wms.channels.service import create_channel
 from wms.orders.service import place_order
@@ -16,9 +13,7 @@ from wms.orders.service import place_order
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch):
     # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from wms.auth import models as auth_models
+from tests.factories import fast_password_hashing
 from wms.auth import service as auth_service
 from wms.channels import service as channels_service
 
@@ -16,9 +14,7 @@ from wms.channels import service as channels_service
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch):
     # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 class Clock:

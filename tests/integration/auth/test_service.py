@@ -1,10 +1,6 @@
-from functools import partial
-
 import pytest
-from werkzeug.security import generate_password_hash
 
-from tests.factories import make_location
-from wms.auth import models as auth_models
+from tests.factories import fast_password_hashing, make_location
 from wms.auth.models import User
 from wms.auth.service import (
     authenticate_user,
@@ -22,9 +18,7 @@ from wms.extensions import db
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch):
     # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 def _places():

@@ -3,14 +3,10 @@ dock -> bin with a ``move`` ledger row; wrong scans change nothing; a replayed s
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from tests.factories import add_stock, gtin13, make_bin, make_location, make_product
-from wms.auth import models as auth_models
+from tests.factories import add_stock, fast_password_hashing, gtin13, make_bin, make_location, make_product
 from wms.auth.service import create_user
 from wms.errors import InvalidState, NotFound, WrongBin, WrongProduct
 from wms.extensions import db
@@ -25,9 +21,7 @@ GTIN_A, GTIN_B = gtin13(9001), gtin13(9002)
 
 @pytest.fixture
 def floor(any_app, monkeypatch):
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
     make_location("WH1")
     make_location("WH2")
     make_bin("WH1", "DOCK", "dock")

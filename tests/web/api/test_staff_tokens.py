@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 
 import pytest
 from flask import g
-from werkzeug.security import generate_password_hash
 
-from tests.factories import make_location
+from tests.factories import fast_password_hashing, make_location
 from tests.web.staff import new_client
 from wms.api import require_staff
-from wms.auth import models as auth_models
 from wms.auth.service import create_user, set_password, set_user_active
 from wms.channels.service import authenticate, create_token
 from wms.errors import Forbidden, Unauthorized
@@ -24,9 +21,7 @@ URL = "/api/v1/staff/tokens"
 
 @pytest.fixture
 def staff(any_app, monkeypatch):
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
     make_location("WH1", "warehouse")
     create_user("piotr", "picker", "WH1", PASSWORD)
     create_user("boss", "manager", None, PASSWORD)

@@ -4,15 +4,12 @@ through ``POST /api/v1/receipts`` into a dock bin opens the put-away."""
 from __future__ import annotations
 
 import threading
-from functools import partial
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from tests.factories import gtin13, integration_token, make_bin, make_location, make_product
+from tests.factories import fast_password_hashing, gtin13, integration_token, make_bin, make_location, make_product
 from tests.web.staff import new_client
-from wms.auth import models as auth_models
 from wms.auth.service import create_user
 from wms.channels.service import create_token
 from wms.extensions import db
@@ -24,9 +21,7 @@ GTIN_A = gtin13(9101)
 
 @pytest.fixture
 def floor(any_app, monkeypatch):
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
     make_location("WH1")
     make_location("WH2")
     make_bin("WH1", "DOCK", "dock")

@@ -5,11 +5,9 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from tests.factories import make_location
+from tests.factories import fast_password_hashing, make_location
 from tests.web.staff import new_client
-from wms.auth import models as auth_models
 from wms.auth.service import create_user
 
 PASSWORD = "sekret-123"
@@ -18,9 +16,7 @@ PASSWORD = "sekret-123"
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch):
     # Real hashes, but cheap ones: the default scrypt costs ~0.1 s per user.
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 @pytest.fixture

@@ -6,13 +6,10 @@ import json
 import re
 import threading
 import time
-from functools import partial
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from tests.factories import make_bin, make_location, make_product
-from wms.auth import models as auth_models
+from tests.factories import fast_password_hashing, make_bin, make_location, make_product
 from wms.auth.service import create_user
 from wms.printing.service import add_printer, print_label
 from wms.printing.stations import record_scans, touch_station
@@ -20,9 +17,7 @@ from wms.printing.stations import record_scans, touch_station
 
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch):
-    monkeypatch.setattr(
-        auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
+    fast_password_hashing(monkeypatch)
 
 
 @pytest.fixture
