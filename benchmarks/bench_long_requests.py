@@ -45,16 +45,12 @@ from benchmarks.common import (  # noqa: E402
     HOST,
     REPO,
     Row,
+    Server,
     Settings,
-    _cpu_of,
-    _pg_backends,
     database,
     fmt_ms,
-    free_port,
-    http_get,
     log,
     median,
-    server_env,
     wms_app,
 )
 
@@ -78,41 +74,23 @@ PASSWORD = "bench-password-1"
 # --- the server -----------------------------------------------------------------------------------------------
 
 
-class WmsServe:
-    """`wms serve --no-worker` on a free loopback port, in a process group of its own, stopped by pid."""
+class WmsServe(Server):
+    """`wms serve --no-worker` (2 workers) on a free loopback port: :class:`benchmarks.common.Server`'s start-up,
+    log and CPU figures, with the real command and a quicker stop."""
 
     def __init__(self, url: str):
-        self.url = url
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-        handle, path = tempfile.mkstemp(prefix="wms-bench-serve-", suffix=".log")
-        os.close(handle)
-        self.log_path = Path(path)
+        super().__init__("wms serve", url, workers=2)
 
-    def __enter__(self) -> WmsServe:
-        command = [sys.executable, "-c", "from wms.cli import main; main()", "serve", "--port", str(self.port)]
-        with self.log_path.open("wb") as log_file:
-            self.proc = subprocess.Popen(
-                [*command, "--workers", "2", "--no-worker"],
-                env=server_env(self.url),
-                cwd=tempfile.gettempdir(),
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"wms serve exited at start:\n{self.log_text()}")
-            with suppress(OSError):
-                if http_get(self.port, "/healthz", timeout=2)[0] == 200 and len(self.worker_pids()) >= 2:
-                    return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"wms serve not ready within 60 s:\n{self.log_text()}")
+    @property
+    def name(self) -> str:
+        return "wms serve"
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", "from wms.cli import main; main()", "serve", "--port", str(self.port)] + [
+            "--workers",
+            str(self.workers),
+            "--no-worker",
+        ]
 
     def stop(self) -> None:
         proc = self.proc
@@ -124,34 +102,13 @@ class WmsServe:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)  # the session created for this server only
                 proc.wait(timeout=10)
-        with suppress(OSError):
-            self.log_path.unlink()
-
-    def log_text(self, tail: int = 4000) -> str:
-        with suppress(OSError):
-            return self.log_path.read_text(errors="replace")[-tail:]
-        return ""
+        super().stop()  # removes the log
 
     def errors_in_log(self) -> list[str]:
-        with suppress(OSError):
-            lines = self.log_path.read_text(errors="replace").splitlines()
-            bad = [line.strip() for line in lines if "Traceback" in line or "[ERROR]" in line or '" 50' in line]
-            return [f"server log: {len(bad)} error line(s), first: {bad[0][:200]}"] if bad else []
-        return []
-
-    def worker_pids(self) -> list[int]:
-        if self.proc is None:
-            return []
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        except OSError:
-            return []
-        return [int(pid) for pid in children]
-
-    def cpu_seconds(self) -> tuple[float, float]:
-        """CPU seconds used so far by the server (master and workers) and by its PostgreSQL backends."""
-        app = sum(_cpu_of(pid) for pid in ([self.proc.pid, *self.worker_pids()] if self.proc else []))
-        return app, sum(_cpu_of(pid) for pid in _pg_backends(self.url))
+        # `wms serve` logs every request: a 5xx in the access log counts as well as a traceback.
+        lines = self.log_text(None).splitlines()
+        bad = [line.strip() for line in lines if "Traceback" in line or "[ERROR]" in line or '" 50' in line]
+        return [f"server log: {len(bad)} error line(s), first: {bad[0][:200]}"] if bad else []
 
 
 # --- seeding and signing in -----------------------------------------------------------------------------------
