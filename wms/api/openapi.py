@@ -346,6 +346,21 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
     ),
     (
         "post",
+        "/tasks/{id}/short",
+        "Pick only: the bin holds fewer units than next asks; what is there is picked, the rest is reserved again "
+        "elsewhere or the order line flagged, and a count task opens for the bin",
+        "staff",
+        "TaskShortIn",
+        {
+            200: "{ok, message, task}",
+            404: "no such task here",
+            409: "invalid_state: not a pick, nothing to pick, done, or held by another",
+            422: "validation_error: qty_found not below what is asked",
+        },
+        [],
+    ),
+    (
+        "post",
         "/tasks/{id}/complete",
         "Close a task whose work is done",
         "staff",

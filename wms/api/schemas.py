@@ -277,6 +277,13 @@ class TaskScanIn(Schema):
     qty: Qty | None = None
 
 
+class TaskShortIn(Schema):
+    #: the client's request id: a retry is answered the first answer and applied once
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    #: units the bin really holds of what ``next`` asks (0: none)
+    qty_found: Annotated[int, Field(ge=0, le=1_000_000), WHOLE_NUMBER]
+
+
 class TaskCompleteIn(Schema):
     #: the client's request id (a retry of a completion that went through answers 409 invalid_state: done)
     id: Annotated[str, Field(min_length=1, max_length=64)]
@@ -299,6 +306,7 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         JobOutcomeIn,
         StaffTokenIn,
         TaskScanIn,
+        TaskShortIn,
         TaskCompleteIn,
     )
 }

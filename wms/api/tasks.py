@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import g, request
 
 from wms.api import bp, parse_body, parse_no_body, require_staff
-from wms.api.schemas import TaskCompleteIn, TaskScanIn
+from wms.api.schemas import TaskCompleteIn, TaskScanIn, TaskShortIn
 from wms.enums import values
 from wms.errors import ValidationError
 from wms.tasks.models import TaskKind, TaskStatus
-from wms.tasks.service import apply_scan, claim_task, complete_task, get_task, list_tasks
+from wms.tasks.service import apply_scan, claim_task, complete_task, get_task, list_tasks, short_pick
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
@@ -46,6 +46,13 @@ def post_claim(task_id: int):
 def post_scan(task_id: int):
     body = parse_body(TaskScanIn)
     return apply_scan(task_id, body.id, body.code, body.qty, g.user, g.device)
+
+
+@bp.post("/tasks/<int:task_id>/short")
+@require_staff()
+def post_short(task_id: int):
+    body = parse_body(TaskShortIn)
+    return short_pick(task_id, body.id, body.qty_found, g.user, g.device)
 
 
 @bp.post("/tasks/<int:task_id>/complete")

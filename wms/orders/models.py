@@ -54,6 +54,10 @@ class Order(db.Model):
     pickup_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     #: what the customer shows at the counter (pickup orders)
     pickup_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    #: the tote the order's units are picked into (free again once the order is shipped or cancelled)
+    tote: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: why a manager must look at the order (a short pick with no stock to pick instead...); None when all is well
+    attention: Mapped[str | None] = mapped_column(String(500))
     #: hash of the normalised request, to tell a replay from a conflicting reuse of the external id
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.enums import check_in
@@ -67,8 +67,14 @@ class TaskLine(db.Model):
     bin_id: Mapped[int | None] = mapped_column(ForeignKey("bin.id"))
     lot: Mapped[str] = mapped_column(String(64), default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id"), index=True)
+    #: pick: the order line whose reservation the units are picked against
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id"), index=True)
     #: put-away: the item of this line was scanned and the bin was named; the next scan confirms the bin
     item_scanned: Mapped[bool] = mapped_column(default=False)
+    #: pick: the line's bin was confirmed by scan; the next scans are its item
+    bin_scanned: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: pick: units the bin did not hold (a short pick); the line is closed with ``done + short == qty``
+    short: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     task: Mapped[Task] = relationship(back_populates="lines")
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from wms.errors import InvalidState, OverQuantity, WrongBin, WrongLot, WrongProduct
 
 #: bin kinds stock is put away into (sellable stock on the shelves)
 PUTAWAY_BIN_KINDS = ("pick", "bulk")
-#: task kinds whose scans have rules here (the others are refused with invalid_state until theirs are built)
-SCANNED_KINDS = frozenset({"putaway"})
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,19 @@ class LineState:
     lot: str = ""
     #: put-away: the item was scanned and ``bin`` named; the next scan confirms the bin
     item_scanned: bool = False
+    #: pick: the bin was confirmed by scan; the next scans are the item
+    bin_scanned: bool = False
+    #: pick: units the bin did not hold (closed by a short pick)
+    short: int = 0
+    #: the order (and order line) the units are for
+    order: int | None = None
+    order_line: int | None = None
+    #: pick, pack: the tote the line's order goes into; None until one is scanned for it
+    tote: str | None = None
 
     @property
     def remaining(self) -> int:
-        return self.qty - self.done
+        return self.qty - self.done - self.short
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class ScanFacts:
     sku: str | None = None
     bin: str | None = None
     lot: str | None = None
+    order_id: int | None = None
+    expiry: date | None = None
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,17 @@ def current_line(lines: Sequence[LineState]) -> LineState | None:
     return next((line for line in lines if line.remaining > 0), None)
 
 
+def nothing_left() -> dict[str, Any]:
+    """The ``next`` of a task with nothing more to scan."""
+    return {"expect": "nothing", "prompt": "All done", "bin": None, "sku": None, "qty": None}
+
+
 def next_step(kind: str, lines: Sequence[LineState]) -> dict[str, Any]:
-    """The API's ``next``: ``{expect, prompt, bin, sku, qty}`` (``expect`` ``nothing`` when all is done)."""
+    """The API's ``next`` of a put-away: ``{expect, prompt, bin, sku, qty}`` (``expect`` ``nothing`` when all is
+    done)."""
     line = current_line(lines)
     if line is None:
-        return {"expect": "nothing", "prompt": "All done", "bin": None, "sku": None, "qty": None}
+        return nothing_left()
     if kind == "putaway" and line.item_scanned:
         return {
             "expect": "bin",

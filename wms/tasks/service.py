@@ -18,10 +18,11 @@ from wms.catalog.models import Product
 from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
 from wms.locations.models import Bin, BinKind, Location
-from wms.scanning.service import resolve_scan
+from wms.orders.models import Order
+from wms.scanning.service import Resolved, resolve_scan
 from wms.stock import service as stock
-from wms.stock.models import StockQuant
 from wms.tasks import rules
+from wms.tasks.kinds import Work, handler_for
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskScan, TaskStatus
 from wms.uow import unit_of_work
 
@@ -118,6 +119,10 @@ def _line_states(session: Session, task: Task) -> list[rules.LineState]:
     bin_ids = {line.bin_id for line in task.lines if line.bin_id}
     skus = dict(session.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all())
     bins = dict(session.execute(select(Bin.id, Bin.code).where(Bin.id.in_(bin_ids))).all()) if bin_ids else {}
+    order_ids = {line.order_id for line in task.lines if line.order_id}
+    totes = (
+        dict(session.execute(select(Order.id, Order.tote).where(Order.id.in_(order_ids))).all()) if order_ids else {}
+    )
     return [
         rules.LineState(
             line_no=line.line_no,
@@ -128,6 +133,11 @@ def _line_states(session: Session, task: Task) -> list[rules.LineState]:
             bin=bins.get(line.bin_id) if line.bin_id else None,
             lot=line.lot or "",
             item_scanned=line.item_scanned,
+            bin_scanned=line.bin_scanned,
+            short=line.short,
+            order=line.order_id,
+            order_line=line.order_line_id,
+            tote=totes.get(line.order_id) if line.order_id else task.tote,
         )
         for line in task.lines
     ]
@@ -154,13 +164,14 @@ def task_view(session: Session, task: Task) -> dict[str, Any]:
                 "sku": s.sku,
                 "qty": s.qty,
                 "done": s.done,
+                **({"short": s.short} if s.short else {}),
                 "bin": s.bin,
                 "lot": s.lot or None,
                 "order": orders[s.line_no],
             }
             for s in states
         ],
-        "next": rules.next_step("", []) if closed else rules.next_step(task.kind, states),
+        "next": rules.nothing_left() if closed else handler_for(task.kind).next_step(task, states),
     }
 
 
@@ -193,107 +204,93 @@ def apply_scan(
 ) -> dict[str, Any]:
     """Apply one scan to a task: ``{"ok", "message", "task"}``. Locks the task row (so two scans of one task, and a
     retry racing its first try, are applied one after the other). A client id already used on the task answers
-    the stored first answer and changes nothing.
+    the stored first answer and changes nothing. Where ``next.expect`` is ``qty``, a ``qty`` with no code is taken.
 
     Raises NotFound, InvalidState (task closed or held by another), UnknownCode (the code names nothing here),
-    WrongBin / WrongProduct / WrongLot / OverQuantity (the scan does not fit ``next``), ValidationError (no code
-    where one is needed, a qty below 1); nothing changes then."""
+    WrongBin / WrongProduct / WrongLot / WrongTote / OverQuantity (the scan does not fit ``next``),
+    ValidationError (no code where one is needed, a qty below 1); nothing changes then."""
     with unit_of_work() as session:
         task = _visible(session, task_id, user, lock=True)
-        stored = session.execute(
-            select(TaskScan.answer).where(TaskScan.task_id == task.id, TaskScan.client_id == client_id)
-        ).scalar_one_or_none()
+        stored = _stored_answer(session, task, client_id)
         if stored is not None:
             return stored
         _take(task, user)
-        if task.kind not in rules.SCANNED_KINDS:
-            raise InvalidState(f"a {task.kind} task cannot be worked by scans yet", {"kind": task.kind})
         if qty is not None and qty < 1:
             raise ValidationError.one("qty", "must be at least 1")
-        states = _line_states(session, task)
-        step = rules.next_step(task.kind, states)
-        if not code:
+        handler = handler_for(task.kind)
+        work = Work(session, task, user, device, _line_states(session, task))
+        step = handler.next_step(task, work.states)
+        if step["expect"] == "nothing":
+            raise InvalidState(f"task {task.id}: {step['prompt']}", {"status": task.status})
+        facts = None
+        if code:
+            facts = _facts(resolve_scan(code, task.location_id, expect=step["expect"], session=session))
+        elif not (step["expect"] == "qty" and qty is not None):
             raise ValidationError.one("code", f"scan a code: {step['prompt']}")
-        resolved = resolve_scan(code, task.location_id, expect=step["expect"], session=session)
-        facts = rules.ScanFacts(
-            kind=resolved.kind,
-            value=resolved.value,
-            product_id=resolved.product_id,
-            sku=resolved.sku,
-            bin=resolved.bin,
-            lot=resolved.lot,
-        )
-        effect = rules.putaway_scan(states, facts, qty)
-        line = next(line for line in task.lines if line.line_no == effect.line_no)
-        if effect.action == "item":
-            _name_bin(session, task, line)
-        else:
-            _place(session, task, line, effect.qty, user.username, device)
-        if all(line.done >= line.qty for line in task.lines):
-            task.status = TaskStatus.DONE
-        session.flush()
-        answer = {"ok": True, "message": effect.message, "task": task_view(session, task)}
-        if effect.action == "item":
-            answer["message"] = answer["task"]["next"]["prompt"]
-        session.add(
-            TaskScan(task_id=task.id, client_id=client_id, raw=code, answer=answer, actor=user.username, device=device)
-        )
-        return answer
+        message = handler.scan(work, facts, qty)
+        handler.after_scan(work)
+        return _answer(session, task, client_id, code or "", message, user, device)
 
 
-def _name_bin(session: Session, task: Task, line: TaskLine) -> None:
-    bins = session.execute(
-        select(Bin.id, Bin.code, Bin.kind, Bin.sequence).where(
-            Bin.location_id == task.location_id, Bin.kind.in_(rules.PUTAWAY_BIN_KINDS)
-        )
-    ).all()
-    held = session.execute(
-        select(StockQuant.bin_id, StockQuant.product_id).where(
-            StockQuant.location_id == task.location_id, StockQuant.qty > 0
-        )
-    ).all()
-    holding = {bin_id for bin_id, product_id in held if product_id == line.product_id}
-    occupied = {bin_id for bin_id, _ in held}
-    code = rules.suggest_bin(
-        rules.BinCandidate(b.code, b.kind, b.sequence, b.id in holding, b.id not in occupied) for b in bins
+def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device: str | None = None) -> dict[str, Any]:
+    """The bin of the pick task's next line holds only ``qty_found`` units: those are picked, the rest is reserved
+    again elsewhere or flagged, and a count task opens for the bin. Locks the task row; idempotent by
+    ``client_id`` like a scan. Raises NotFound, InvalidState (not a pick, closed, held by another, nothing to
+    pick), ValidationError (``qty_found`` below 0 or not below what is asked)."""
+    with unit_of_work() as session:
+        task = _visible(session, task_id, user, lock=True)
+        stored = _stored_answer(session, task, client_id)
+        if stored is not None:
+            return stored
+        _take(task, user)
+        if qty_found < 0:
+            raise ValidationError.one("qty_found", "must be 0 or more")
+        handler = handler_for(task.kind)
+        work = Work(session, task, user, device, _line_states(session, task))
+        message = handler.short(work, qty_found)
+        handler.after_scan(work)
+        return _answer(session, task, client_id, f"short:{qty_found}", message, user, device)
+
+
+def _stored_answer(session: Session, task: Task, client_id: str) -> dict[str, Any] | None:
+    return session.execute(
+        select(TaskScan.answer).where(TaskScan.task_id == task.id, TaskScan.client_id == client_id)
+    ).scalar_one_or_none()
+
+
+def _facts(resolved: Resolved) -> rules.ScanFacts:
+    return rules.ScanFacts(
+        kind=resolved.kind,
+        value=resolved.value,
+        product_id=resolved.product_id,
+        sku=resolved.sku,
+        bin=resolved.bin,
+        lot=resolved.lot,
+        order_id=resolved.order_id,
+        expiry=resolved.expiry,
     )
-    if code is None:
-        location = session.get(Location, task.location_id)
-        raise InvalidState(
-            f"no pick bin at {location.code} holds this product and none is empty: put it away by hand",
-            {"location": location.code},
-        )
-    line.bin_id = next(b.id for b in bins if b.code == code)
-    line.item_scanned = True
 
 
-def _place(session: Session, task: Task, line: TaskLine, qty: int, actor: str, device: str | None) -> None:
-    location = session.get(Location, task.location_id)
-    product = session.get(Product, line.product_id)
-    target = session.get(Bin, line.bin_id)
-    stock.move(
-        location.code,
-        task.reference["dock"],
-        target.code,
-        product.sku,
-        qty,
-        lot=line.lot or "",
-        actor=actor,
-        device=device,
+def _answer(
+    session: Session, task: Task, client_id: str, raw: str, message: str, user: User, device: str | None
+) -> dict[str, Any]:
+    """The answer of an applied scan, stored under its client id (a retry answers it again)."""
+    session.flush()
+    view = task_view(session, task)
+    answer = {"ok": True, "message": message or view["next"]["prompt"], "task": view}
+    session.add(
+        TaskScan(task_id=task.id, client_id=client_id, raw=raw, answer=answer, actor=user.username, device=device)
     )
-    line.done += qty
-    line.item_scanned = False
+    return answer
 
 
 def complete_task(task_id: int, user: User) -> dict[str, Any]:
-    """Close a task whose lines are all done. Locks the task row. Raises NotFound, InvalidState (done, cancelled,
-    held by another person, or work left)."""
+    """Close a task whose work is done (what that means is the kind's: a count applies its variance or waits for
+    approval). Locks the task row. Raises NotFound, InvalidState (done, cancelled, held by another person, or work
+    left)."""
     with unit_of_work() as session:
         task = _visible(session, task_id, user, lock=True)
         _take(task, user)
-        left = [line.line_no for line in task.lines if line.done < line.qty]
-        if left:
-            raise InvalidState(f"task {task.id} has work left on lines {left}", {"lines": left})
-        task.status = TaskStatus.DONE
+        handler_for(task.kind).complete(Work(session, task, user, None, _line_states(session, task)))
         session.flush()
         return task_view(session, task)

@@ -1,0 +1,1 @@
+"""The count task kind (rules not built yet: its tasks refuse scans)."""

@@ -1,0 +1,1 @@
+"""The pack task kind (rules not built yet: its tasks refuse scans)."""

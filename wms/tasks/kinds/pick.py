@@ -1,0 +1,1 @@
+"""The pick task kind (rules not built yet: its tasks refuse scans)."""
