@@ -10,7 +10,8 @@ from wms.api.schemas import OrderIn
 from wms.errors import ValidationError
 from wms.orders.models import Order
 from wms.orders.queries import changed_orders, find_by_external_id
-from wms.orders.service import cancel_order, get_order, order_view, place_order
+from wms.orders.service import get_order, order_view, place_order
+from wms.tasks.kinds.pick import cancel_order_and_work
 
 #: longest external id an order can have
 EXTERNAL_ID_MAX = Order.__table__.c.external_id.type.length
@@ -63,5 +64,5 @@ def read_order(order_id: int):
 @require("channel")
 def post_cancel(order_id: int):
     parse_no_body()
-    order = cancel_order(order_id, channel_id=g.principal.channel_id, actor=api_actor(), device=api_device())
+    order = cancel_order_and_work(order_id, channel_id=g.principal.channel_id, actor=api_actor(), device=api_device())
     return order_view(order)

@@ -1,1 +1,439 @@
-"""The pick task kind (rules not built yet: its tasks refuse scans)."""
+"""The pick task kind: tote, bin, item (:mod:`wms.tasks.pick_rules` decides), and what picking does to stock.
+
+Picked units move from their bin to the location's staging bin (ledger reason ``pick``, naming the order) and the
+order line's open reservation falls by the same amount, so availability does not move. When every unit of an order
+at the location is picked, a ``pack`` task opens for it. A short pick picks what is there, puts the rest on other
+bins of the location (or flags the order for a manager), and opens a ``count`` task for the bin.
+
+Locks, in this order: the task row (the service), then the order row, then its reservations, then stock levels
+and quants (``post_entries``). A cancel locks the order row first and never the task row, so the two cannot wait
+on each other crosswise.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from wms.catalog.models import Product
+from wms.channels.outbox import emit
+from wms.errors import InsufficientStock, InvalidState
+from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind, Location
+from wms.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from wms.orders.service import cancel_order
+from wms.stock.models import Lot, Reservation, StockLevel, StockQuant
+from wms.stock.service import LedgerEntry, post_entries
+from wms.tasks import pick_rules, rules
+from wms.tasks.kinds.base import KindRules, Work, register
+from wms.tasks.kinds.count import open_count_task
+from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
+from wms.uow import unit_of_work
+
+#: task statuses whose lines still hold stock for an order (allocated, not yet picked)
+ACTIVE = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+#: orders whose tote is taken (a tote is free while no open order uses it)
+HOLDS_TOTE = (OrderStatus.RESERVED, OrderStatus.PICKING, OrderStatus.PACKED)
+
+
+@register
+class PickRules(KindRules):
+    kind = "pick"
+
+    def next_step(self, task: Task, states: list[rules.LineState]) -> dict[str, Any]:
+        return pick_rules.pick_next(states)
+
+    def scan(self, work: Work, scan: rules.ScanFacts | None, qty: int | None) -> str:
+        totes = _tote_holders(work.session, scan.value) if scan is not None and scan.kind == "tote" else {}
+        effect = pick_rules.pick_scan(work.states, scan, qty, totes)
+        line = work.line(effect.line_no)
+        if effect.action == "tote":
+            order = _locked_order(work.session, line.order_id)
+            order.tote = effect.tote
+            return f"Tote {effect.tote} is for order {order.id}"
+        if effect.action == "bin":
+            line.bin_scanned = True
+            return ""  # the answer's message is the next prompt ("Scan item A")
+        pick_units(work, line, effect.qty)
+        order = work.session.get(Order, line.order_id)
+        return f"{effect.qty} x {_sku(work.session, line.product_id)} into tote {order.tote}"
+
+    def short(self, work: Work, qty_found: int) -> str:
+        state, found, missing = pick_rules.short_effect(work.states, qty_found)
+        line = work.line(state.line_no)
+        session = work.session
+        if found:
+            pick_units(work, line, found)
+        line.short += missing
+        source = session.get(Bin, line.bin_id)
+        moved_to = _reallocate(session, work.task, line, missing)
+        left = missing - sum(qty for _, qty in moved_to)
+        if left:
+            order = _locked_order(session, line.order_id)
+            order.attention = (
+                f"Short pick: {left} x {state.sku} missing in {source.code} and no other bin at this location has "
+                f"them (task {work.task.id}). Count the bin, then decide."
+            )
+        count = open_count_task(session, source, {"reason": "short_pick", "task": work.task.id})
+        where = (
+            f"pick them from {', '.join(code for code, _ in moved_to)}"
+            if moved_to and not left
+            else f"order {line.order_id} is flagged for a manager"
+        )
+        return f"Short: {missing} x {state.sku} missing in {source.code}; {where}. Count task {count.id} opened."
+
+
+# --- picking units ---------------------------------------------------------------------------------------------
+
+
+def _sku(session: Session, product_id: int) -> str:
+    return session.execute(select(Product.sku).where(Product.id == product_id)).scalar_one()
+
+
+def _locked_order(session: Session, order_id: int) -> Order:
+    return session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
+
+
+def _tote_holders(session: Session, tote: str) -> dict[str, int]:
+    holder = session.execute(
+        select(Order.id).where(Order.tote == tote, Order.status.in_(HOLDS_TOTE)).limit(1)
+    ).scalar_one_or_none()
+    return {tote: holder} if holder is not None else {}
+
+
+def staging_bin(session: Session, location_id: int) -> Bin:
+    """Where picked units wait for packing: the location's first staging bin in walk order."""
+    found = session.execute(
+        select(Bin)
+        .where(Bin.location_id == location_id, Bin.kind == BinKind.STAGING)
+        .order_by(Bin.sequence, Bin.code)
+        .limit(1)
+    ).scalar_one_or_none()
+    if found is None:
+        code = session.execute(select(Location.code).where(Location.id == location_id)).scalar_one()
+        raise InvalidState(f"{code} has no staging bin to pick into: add a bin of kind staging", {"location": code})
+    return found
+
+
+def pick_units(work: Work, line: TaskLine, qty: int) -> None:
+    """Move ``qty`` units of ``line`` from its bin into the staging bin and lower the order line's open reservation
+    at the task's location by as much. Raises InvalidState (the order is no longer being picked, or holds no open
+    reservation here), InsufficientStock (the bin holds fewer units by the books: a short pick is the way out)."""
+    session, task = work.session, work.task
+    order = _locked_order(session, line.order_id)
+    if order.status not in (OrderStatus.RESERVED, OrderStatus.PICKING):
+        raise InvalidState(
+            f"order {order.id} is {order.status}: put nothing in its tote", {"order": order.id, "status": order.status}
+        )
+    reservations = list(
+        session.execute(
+            select(Reservation)
+            .where(
+                Reservation.order_line_id == line.order_line_id,
+                Reservation.location_id == task.location_id,
+                Reservation.open_qty > 0,
+            )
+            .order_by(Reservation.id)
+            .with_for_update()
+        ).scalars()
+    )
+    if sum(r.open_qty for r in reservations) < qty:
+        raise InvalidState(
+            f"order {order.id} has fewer than {qty} unit(s) reserved here for this line", {"order": order.id}
+        )
+    left = qty
+    for reservation in reservations:
+        take = min(left, reservation.open_qty)
+        reservation.open_qty -= take
+        left -= take
+    # Reserved falls first, then on hand (post_entries): reserved <= on_hand_sellable holds after each statement.
+    session.flush()
+    lowered = session.execute(
+        update(StockLevel)
+        .where(
+            StockLevel.product_id == line.product_id,
+            StockLevel.location_id == task.location_id,
+            StockLevel.reserved >= qty,
+        )
+        .values(reserved=StockLevel.reserved - qty)
+        .execution_options(synchronize_session=False)
+    )
+    if lowered.rowcount != 1:
+        raise InvalidState("the stock level holds less reserved than the order's reservation", {"order": order.id})
+    source = session.get(Bin, line.bin_id)
+    sku = _sku(session, line.product_id)
+    try:
+        post_entries(
+            session,
+            [
+                LedgerEntry(
+                    product_id=line.product_id,
+                    sku=sku,
+                    qty=qty,
+                    lot=line.lot or "",
+                    reason="pick",
+                    from_bin=source,
+                    from_status="sellable",
+                    to_bin=staging_bin(session, task.location_id),
+                    to_status="sellable",
+                    reference=f"order:{order.id}",
+                    note=f"task {task.id}" + (f", tote {order.tote}" if order.tote else ""),
+                    actor=work.actor,
+                    device=work.device,
+                )
+            ],
+        )
+    except InsufficientStock as exc:
+        raise InsufficientStock(
+            f"By the books {source.code} holds fewer than {qty} x {sku}: if the bin is short, report a short pick.",
+            exc.details,
+        ) from None
+    order_line = session.get(OrderLine, line.order_line_id)
+    order_line.picked += qty
+    line.done += qty
+    if order.status == OrderStatus.RESERVED:
+        _set_status(session, order, OrderStatus.PICKING, work)
+    session.flush()
+    if _fully_picked(session, order.id, task.location_id):
+        open_pack_task(session, order, task.location_id)
+
+
+def _set_status(session: Session, order: Order, status: str, work: Work) -> None:
+    order.status = status
+    session.add(OrderEvent(order_id=order.id, status=status, actor=work.actor, device=work.device))
+    emit(session, "order.updated", order.id, order.channel_id)
+
+
+def _fully_picked(session: Session, order_id: int, location_id: int) -> bool:
+    """No open reservation of the order is left here and no active pick line of it has units left."""
+    open_reserved = session.execute(
+        select(Reservation.id)
+        .join(OrderLine, OrderLine.id == Reservation.order_line_id)
+        .where(
+            OrderLine.order_id == order_id,
+            Reservation.location_id == location_id,
+            Reservation.needs_transfer.is_(False),
+            Reservation.open_qty > 0,
+        )
+        .limit(1)
+    ).first()
+    if open_reserved is not None:
+        return False
+    active = session.execute(
+        select(TaskLine.id)
+        .join(Task, Task.id == TaskLine.task_id)
+        .where(
+            TaskLine.order_id == order_id,
+            Task.location_id == location_id,
+            Task.kind == TaskKind.PICK,
+            Task.status.in_(ACTIVE),
+            TaskLine.done + TaskLine.short < TaskLine.qty,
+        )
+        .limit(1)
+    ).first()
+    return active is None
+
+
+def _picked_units(session: Session, order_id: int, location_id: int) -> dict[tuple[int | None, int, str], int]:
+    """Units picked for an order at a location: (order line id, product id, lot) -> units."""
+    rows = session.execute(
+        select(TaskLine.order_line_id, TaskLine.product_id, TaskLine.lot, TaskLine.done)
+        .join(Task, Task.id == TaskLine.task_id)
+        .where(
+            TaskLine.order_id == order_id,
+            Task.location_id == location_id,
+            Task.kind == TaskKind.PICK,
+            Task.status != TaskStatus.CANCELLED,
+            TaskLine.done > 0,
+        )
+    ).all()
+    units: dict[tuple[int | None, int, str], int] = defaultdict(int)
+    for order_line_id, product_id, lot, done in rows:
+        units[(order_line_id, product_id, lot or "")] += done
+    return dict(sorted(units.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])))
+
+
+def open_pack_task(session: Session, order: Order, location_id: int) -> Task | None:
+    """A ``pack`` task for the units of ``order`` picked at the location (one line per order line and lot, in the
+    staging bin), unless one is open or done already. Runs in the caller's unit of work; the order row is locked."""
+    existing = session.execute(
+        select(Task.id).where(
+            Task.kind == TaskKind.PACK,
+            Task.location_id == location_id,
+            Task.status != TaskStatus.CANCELLED,
+            Task.reference["order"].as_integer() == order.id,
+        )
+    ).first()
+    units = _picked_units(session, order.id, location_id)
+    if existing is not None or not units:
+        return None
+    staging = staging_bin(session, location_id)
+    task = Task(
+        kind=TaskKind.PACK,
+        status=TaskStatus.OPEN,
+        location_id=location_id,
+        reference={"order": order.id},
+        tote=order.tote,
+    )
+    task.lines = [
+        TaskLine(
+            line_no=i,
+            product_id=product_id,
+            qty=qty,
+            done=0,
+            lot=lot,
+            bin_id=staging.id,
+            order_id=order.id,
+            order_line_id=order_line_id,
+        )
+        for i, ((order_line_id, product_id, lot), qty) in enumerate(units.items(), start=1)
+    ]
+    session.add(task)
+    session.flush()
+    return task
+
+
+# --- short picks -----------------------------------------------------------------------------------------------
+
+
+def allocated_units(session: Session, location_id: int, product_id: int) -> dict[tuple[int, str], int]:
+    """Units of a product that active pick lines at a location still have to take, by (bin id, lot)."""
+    rows = session.execute(
+        select(TaskLine.bin_id, TaskLine.lot, TaskLine.qty - TaskLine.done - TaskLine.short)
+        .join(Task, Task.id == TaskLine.task_id)
+        .where(
+            Task.location_id == location_id,
+            Task.kind == TaskKind.PICK,
+            Task.status.in_(ACTIVE),
+            TaskLine.product_id == product_id,
+            TaskLine.done + TaskLine.short < TaskLine.qty,
+        )
+    ).all()
+    taken: dict[tuple[int, str], int] = defaultdict(int)
+    for bin_id, lot, left in rows:
+        taken[(bin_id, lot or "")] += left
+    return taken
+
+
+def free_units(
+    session: Session, location_id: int, product_id: int, exclude_bins: tuple[int, ...] = ()
+) -> list[tuple[Bin, str, int]]:
+    """Sellable units of a product in the location's pick and bulk bins that no active pick line has claimed:
+    ``(bin, lot, units)``, oldest lot expiry first, then pick bins before bulk, then walk order."""
+    query = (
+        select(Bin, StockQuant.lot, StockQuant.qty, Lot.expiry)
+        .join(StockQuant, StockQuant.bin_id == Bin.id)
+        .outerjoin(Lot, (Lot.product_id == StockQuant.product_id) & (Lot.code == StockQuant.lot))
+        .where(
+            StockQuant.location_id == location_id,
+            StockQuant.product_id == product_id,
+            StockQuant.status == "sellable",
+            StockQuant.qty > 0,
+            Bin.kind.in_(SELLABLE_BIN_KINDS),
+        )
+    )
+    if exclude_bins:
+        query = query.where(Bin.id.not_in(exclude_bins))
+    rows = session.execute(query).all()
+    taken = allocated_units(session, location_id, product_id)
+    found = []
+    for bin_, lot, qty, expiry in rows:
+        free = qty - taken.get((bin_.id, lot or ""), 0)
+        if free > 0:
+            found.append((expiry is None, expiry, bin_.kind != BinKind.PICK, bin_.sequence, bin_.code, bin_, lot, free))
+    found.sort(key=lambda row: row[:5])
+    return [(bin_, lot or "", free) for *_, bin_, lot, free in found]
+
+
+def _reallocate(session: Session, task: Task, line: TaskLine, missing: int) -> list[tuple[str, int]]:
+    """New lines on this task for up to ``missing`` units of ``line`` from other bins; ``[(bin code, units)]``."""
+    moved: list[tuple[str, int]] = []
+    next_no = max(other.line_no for other in task.lines) + 1
+    for bin_, lot, free in free_units(session, task.location_id, line.product_id, exclude_bins=(line.bin_id,)):
+        if missing <= 0:
+            break
+        take = min(free, missing)
+        task.lines.append(
+            TaskLine(
+                line_no=next_no,
+                product_id=line.product_id,
+                qty=take,
+                done=0,
+                bin_id=bin_.id,
+                lot=lot,
+                order_id=line.order_id,
+                order_line_id=line.order_line_id,
+            )
+        )
+        next_no += 1
+        missing -= take
+        moved.append((bin_.code, take))
+    session.flush()
+    return moved
+
+
+# --- cancelling an order that is being picked ---------------------------------------------------------------
+
+
+def cancel_order_and_work(
+    order_id: int, channel_id: int | None = None, actor: str | None = None, device: str | None = None
+) -> Order:
+    """:func:`wms.orders.service.cancel_order`, and the floor work it leaves: the order's unpicked pick lines
+    close, its pack task is cancelled, and the units already picked (in the staging bin) get a ``putaway`` task
+    back to the shelves; the tote is free. One unit of work; locks the order row first (as a pick does after its
+    task). Raises what ``cancel_order`` raises."""
+    with unit_of_work() as session:
+        before = session.execute(select(Order.status).where(Order.id == order_id).with_for_update()).scalar()
+        order = cancel_order(order_id, channel_id=channel_id, actor=actor, device=device)
+        if before in (OrderStatus.RESERVED, OrderStatus.PICKING):
+            _undo_floor_work(session, order_id)
+        return order
+
+
+def _undo_floor_work(session: Session, order_id: int) -> None:
+    lines = list(
+        session.execute(
+            select(TaskLine)
+            .join(Task, Task.id == TaskLine.task_id)
+            .where(
+                TaskLine.order_id == order_id, Task.kind.in_((TaskKind.PICK, TaskKind.PACK)), Task.status.in_(ACTIVE)
+            )
+        ).scalars()
+    )
+    touched: dict[int, Task] = {}
+    for line in lines:
+        task = session.get(Task, line.task_id)
+        touched[task.id] = task
+        if task.kind == TaskKind.PACK:
+            task.status = TaskStatus.CANCELLED
+        elif line.done + line.short < line.qty:
+            line.qty = line.done + line.short  # nothing more of a cancelled order is picked
+    session.flush()
+    for task in touched.values():
+        if task.kind == TaskKind.PICK and all(line.done + line.short >= line.qty for line in task.lines):
+            task.status = TaskStatus.DONE if any(line.done for line in task.lines) else TaskStatus.CANCELLED
+    locations = session.execute(
+        select(Task.location_id)
+        .join(TaskLine, TaskLine.task_id == Task.id)
+        .where(TaskLine.order_id == order_id, Task.kind == TaskKind.PICK, TaskLine.done > 0)
+        .distinct()
+    ).scalars()
+    for location_id in sorted(locations):
+        units = _picked_units(session, order_id, location_id)
+        staging = staging_bin(session, location_id)
+        back = Task(
+            kind=TaskKind.PUTAWAY,
+            status=TaskStatus.OPEN,
+            location_id=location_id,
+            reference={"dock": staging.code, "order": order_id, "reason": "order cancelled"},
+        )
+        back.lines = [
+            TaskLine(line_no=i, product_id=product_id, qty=qty, done=0, lot=lot)
+            for i, ((_, product_id, lot), qty) in enumerate(units.items(), start=1)
+        ]
+        session.add(back)
+    order = session.get(Order, order_id)
+    order.tote = None
+    session.flush()
