@@ -211,7 +211,7 @@ def apply_scan(
     ValidationError (no code where one is needed, a qty below 1); nothing changes then."""
     with unit_of_work() as session:
         task = _visible(session, task_id, user, lock=True)
-        stored = _stored_answer(session, task, client_id)
+        stored = _stored_answer(session, task, client_id, user)
         if stored is not None:
             return stored
         _take(task, user)
@@ -239,7 +239,7 @@ def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device:
     pick), ValidationError (``qty_found`` below 0 or not below what is asked)."""
     with unit_of_work() as session:
         task = _visible(session, task_id, user, lock=True)
-        stored = _stored_answer(session, task, client_id)
+        stored = _stored_answer(session, task, client_id, user)
         if stored is not None:
             return stored
         _take(task, user)
@@ -252,7 +252,11 @@ def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device:
         return _answer(session, task, client_id, f"short:{qty_found}", message, user, device)
 
 
-def _stored_answer(session: Session, task: Task, client_id: str) -> dict[str, Any] | None:
+def _stored_answer(session: Session, task: Task, client_id: str, user: User) -> dict[str, Any] | None:
+    """The first answer to this client id on the task, replayed only to the person who holds the task (another
+    person's request with the same id is refused by ``_take`` like any other)."""
+    if task.assignee_id not in (None, user.id):
+        return None
     return session.execute(
         select(TaskScan.answer).where(TaskScan.task_id == task.id, TaskScan.client_id == client_id)
     ).scalar_one_or_none()
