@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURES_PER_ADDRESS": 50,  # failed sign-ins a minute from one client address before 429
     "TIMEZONE": "Europe/Warsaw",  # IANA zone of times on pages for locations without a zone of their own
     "DEFAULT_LANGUAGE": "en",  # pages' language (pl, en) for a user without one and a browser that asks for neither
+    "COUNT_VARIANCE_UNITS": 5,  # a count's variance over both this many units ...
+    "COUNT_VARIANCE_PERCENT": 10.0,  # ... and this % of the expected quantity waits for a manager's approval
 }
 
 #: keys whose environment value is parsed as a boolean / integer / float
@@ -45,7 +47,7 @@ _BOOL = {"WEBHOOK_ALLOW_PRIVATE", "TESTING", "SECURE_COOKIES"}
 _BOOL |= {"PRINTER_ALLOW_LINK_LOCAL"}
 _INT = {"MAX_BODY", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_MAX_BACKOFF", "DB_POOL_SIZE", "PRINT_THREADS"}
 _INT |= {"BEHIND_PROXY", "LOGIN_FAILURES_PER_USER", "LOGIN_FAILURES_PER_ADDRESS"}
-_INT |= {"LONGPOLL_SLOTS"}
+_INT |= {"LONGPOLL_SLOTS", "COUNT_VARIANCE_UNITS"}
 _FLOAT = {
     "SESSION_IDLE_MINUTES",
     "WEBHOOK_TIMEOUT",
@@ -54,6 +56,7 @@ _FLOAT = {
     "PRINT_RETRY_MAX",
     "PRINT_RETRY_BASE",
     "PRINT_LEASE_MARGIN",
+    "COUNT_VARIANCE_PERCENT",
 }
 
 

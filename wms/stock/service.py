@@ -40,12 +40,14 @@ from wms.locations.models import SELLABLE_BIN_KINDS, Bin, Location
 from wms.locations.service import find_bin, find_location
 from wms.stock.models import (
     Lot,
+    MovementReason,
     Receipt,
     Reservation,
     StockChange,
     StockLevel,
     StockMovement,
     StockQuant,
+    StockStatus,
 )
 from wms.timeutil import utcnow
 from wms.uow import unit_of_work
@@ -484,12 +486,18 @@ def move(
     status: str = "sellable",
     actor: str | None = None,
     device: str | None = None,
+    home_location_id: int | None = None,
 ) -> dict[str, Any]:
     """Move units between two bins of one location. Moving out of a sellable bin into a non-sellable one lowers
     on-hand sellable and fails (InsufficientStock) when that would go below what is reserved, or when the bin
     holds less. Locks the stock level it changes. Raises ValidationError for an unknown location, bin or sku,
-    a qty below 1, the same bin twice, or a missing lot on a lot-tracked product."""
+    a qty below 1, the same bin twice, or a missing lot on a lot-tracked product; NotFound for a location other
+    than ``home_location_id`` when one is given (a picker moves stock only at their home location)."""
     with unit_of_work() as session:
+        if home_location_id is not None:
+            location = find_location(location_code, session)
+            if location is not None and location.id != home_location_id:
+                raise NotFound(f"no location {location_code!r} here", {"location": location_code})
         _location, from_bin = _resolve_location_and_bin(session, location_code, from_bin_code)
         _location, to_bin = _resolve_location_and_bin(session, location_code, to_bin_code, "to_")
         product = products_by_sku(session, [sku]).get(sku)
@@ -523,6 +531,43 @@ def move(
             ],
         )
         return {"sku": sku, "qty": qty, "from_bin": from_bin.code, "to_bin": to_bin.code}
+
+
+def post_count(
+    session: Session,
+    bin_: Bin,
+    changes: list[tuple[Product, str, int]],
+    reference: str,
+    note: str,
+    actor: str | None = None,
+    device: str | None = None,
+) -> list[dict[str, Any]]:
+    """Book what a count found: one ledger row with reason ``count`` per (product, lot, change) of ``changes`` (a
+    gain comes into ``bin_``, a loss leaves it; sellable units), in the caller's unit of work. The caller has
+    released what a loss takes from reservations first. Raises InsufficientStock like :func:`post_entries`."""
+    entries = []
+    for product, lot, change in changes:
+        if change == 0:
+            continue
+        if change > 0:
+            _ensure_lot(session, product, lot, None)
+        entry = LedgerEntry(
+            product_id=product.id,
+            sku=product.sku,
+            qty=abs(change),
+            lot=lot,
+            reason=MovementReason.COUNT,
+            reference=reference,
+            note=note,
+            actor=actor,
+            device=device,
+        )
+        if change > 0:
+            entry.to_bin, entry.to_status = bin_, StockStatus.SELLABLE
+        else:
+            entry.from_bin, entry.from_status = bin_, StockStatus.SELLABLE
+        entries.append(entry)
+    return post_entries(session, entries)
 
 
 def stock_items(sku: str | None = None, location_code: str | None = None) -> list[dict[str, Any]]:
