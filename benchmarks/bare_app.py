@@ -9,6 +9,10 @@ same engine options (taken from ``wms.create_app``'s own helpers, so they cannot
   (``reserved = reserved + qty WHERE on_hand_sellable - reserved >= qty``) and one INSERT of the order: 201, or
   409 when the stock is gone. It writes to tables of its own (``bench_level``, ``bench_order``), so the WMS's
   stock stays consistent with its ledger (``wms check``) in the same database.
+- ``POST /bare/scan/<row id>``: the JSON body of a task scan, then one transaction of one read by an indexed
+  column (``bench_scan.code``, unique) and one UPDATE of that row (``scans = scans + 1``): the least a scan that
+  records something can do. Its own table (``bench_scan``, :func:`create_scan_rows`); ``bench_scans`` calls it
+  in-process through ``create_app(url)``.
 - ``GET /bare/ping``: JSON without a database (the framework's own ceiling), ``GET /healthz`` like the WMS.
 
 Run: ``WMS_DATABASE_URL=... gunicorn 'benchmarks.bare_app:create_app()'`` from the repository root.
@@ -74,6 +78,17 @@ class BenchOrder(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class BenchScan(db.Model):
+    """A row per task for the bare scan: found by its code (a unique index), then updated."""
+
+    __tablename__ = "bench_scan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    scans: Mapped[int] = mapped_column(default=0)
+    last_scan: Mapped[str] = mapped_column(String(64), default="")
+
+
 BENCH_TABLES = [BenchLevel.__table__, BenchOrder.__table__]
 
 _RESERVE = text(
@@ -91,11 +106,27 @@ def create_bench_tables(engine: Engine, levels: dict[int, int]) -> None:
         )
 
 
-def create_app() -> Flask:
+def create_scan_rows(engine: Engine, codes: list[str]) -> None:
+    """Create the bare scan's table (``bench_scan``) with one row per code (row ids 1, 2, ... in that order)."""
+    Base.metadata.create_all(engine, tables=[BenchScan.__table__])
+    with engine.begin() as conn:
+        conn.execute(
+            insert(BenchScan.__table__),
+            [{"id": i, "code": code, "scans": 0, "last_scan": ""} for i, code in enumerate(codes, start=1)],
+        )
+
+
+_SCAN_READ = text("SELECT id, scans FROM bench_scan WHERE code = :code")
+_SCAN_WRITE = text("UPDATE bench_scan SET scans = scans + 1, last_scan = :scan WHERE id = :id")
+
+
+def create_app(database_url: str | None = None) -> Flask:
+    """The ceiling app on the WMS's configured database, or on ``database_url`` (in-process callers)."""
     app = Flask(__name__)
     # The WMS's settings, read the way the WMS reads them (its instance folder, then WMS_* variables).
     instance = str(Path(wms.__file__).resolve().parent.parent / "instance")
-    settings = load_config(instance, {"SECRET_KEY": "bare"})
+    overrides = {"SECRET_KEY": "bare"} | ({"DATABASE_URL": database_url} if database_url else {})
+    settings = load_config(instance, overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_url(settings["DATABASE_URL"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"], settings)
     db.init_app(app)
@@ -141,5 +172,18 @@ def create_app() -> Flask:
         ).scalar_one()
         session.commit()
         return {"id": order_id, "external_id": body["external_id"], "status": "reserved"}, 201
+
+    @app.post("/bare/scan/<int:row_id>")
+    def scan(row_id: int):
+        body = request.get_json()
+        session = db.session
+        session.connection(execution_options={"wms_write": True})  # BEGIN IMMEDIATE on SQLite, as a WMS write
+        found = session.execute(_SCAN_READ, {"code": body["code"]}).first()
+        if found is None or found.id != row_id:
+            session.rollback()
+            return {"error": {"code": "unknown_code"}}, 422
+        session.execute(_SCAN_WRITE, {"id": row_id, "scan": body["id"]})
+        session.commit()
+        return {"ok": True, "scans": found.scans + 1}
 
     return app

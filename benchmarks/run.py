@@ -20,11 +20,19 @@ if __package__ in (None, ""):
     # Run as a script: make the repository root importable (for `benchmarks` and `wms`).
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_availability, bench_feed, bench_long_requests, bench_orders, bench_waves  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_availability,
+    bench_feed,
+    bench_long_requests,
+    bench_orders,
+    bench_scans,
+    bench_waves,
+)
 from benchmarks.common import Row, Settings  # noqa: E402
 
 BENCHMARKS = {
-    module.NAME: module for module in (bench_availability, bench_orders, bench_feed, bench_long_requests, bench_waves)
+    module.NAME: module
+    for module in (bench_availability, bench_orders, bench_feed, bench_long_requests, bench_waves, bench_scans)
 }
 COLUMNS = ("benchmark", "db", "figure", "ceiling", "ratio", "target", "result")
 
