@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from wms.dashboard.views import bp as dashboard_bp
     from wms.errors import register_error_handlers
     from wms.locations.views import bp as locations_bp
+    from wms.picking.views import bp as picking_bp
     from wms.printing.station_views import bp as stations_bp
     from wms.printing.views import bp as printing_bp
 
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(locations_bp)
+    app.register_blueprint(picking_bp)
     app.register_blueprint(printing_bp)
     app.register_blueprint(stations_bp)
     app.register_blueprint(api_bp)

@@ -201,4 +201,14 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": path, "message": message}
 
 
-from wms.api import availability, integration, openapi, orders, staff, stations, tasks, webhooks  # noqa: E402,F401
+from wms.api import (  # noqa: E402,F401
+    availability,
+    integration,
+    openapi,
+    orders,
+    staff,
+    stations,
+    tasks,
+    waves,
+    webhooks,
+)

@@ -368,6 +368,20 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         {200: "the task", 404: "no such task here", 409: "invalid_state: not done, or already closed"},
         [],
     ),
+    (
+        "post",
+        "/waves",
+        "Release the due lines of reserved orders at a location (all, or the ones named) as pick tasks; the orders "
+        "go picking (managers and admins)",
+        "staff",
+        "WaveIn",
+        {
+            201: "{id, location, orders: [id], tasks: [id]}",
+            403: "forbidden: not a manager or admin",
+            422: "validation_error: unknown location, named orders not due there (listed), nothing due",
+        },
+        [],
+    ),
 ]
 
 #: operations that take no token: signing in is how a token is had

@@ -289,6 +289,18 @@ class TaskCompleteIn(Schema):
     id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class WaveIn(Schema):
+    #: the location whose due lines are released
+    location: Code
+    #: only these orders (all due orders there when absent)
+    orders: (
+        Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1), WHOLE_NUMBER]], Field(min_length=1, max_length=1000)]
+        | None
+    ) = None
+    #: orders (totes) per pick task, the cluster size (default 8)
+    max_orders: Annotated[int, Field(ge=1, le=50), WHOLE_NUMBER] | None = None
+
+
 #: every request body schema, by the name the OpenAPI document uses
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
@@ -308,5 +320,6 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         TaskScanIn,
         TaskShortIn,
         TaskCompleteIn,
+        WaveIn,
     )
 }

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, FetchedValue, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, FetchedValue, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.enums import check_in, values
@@ -58,6 +58,10 @@ class Order(db.Model):
     tote: Mapped[str | None] = mapped_column(String(64), index=True)
     #: why a manager must look at the order (a short pick with no stock to pick instead...); None when all is well
     attention: Mapped[str | None] = mapped_column(String(500))
+    #: a manager asked for it to be picked first: the next wave puts it ahead of older orders. Only a server
+    #: default: intake's one-statement insert (PostgreSQL) leaves out what it does not set, a Python default
+    #: would be sent as NULL there
+    urgent: Mapped[bool] = mapped_column(server_default=false())
     #: hash of the normalised request, to tell a replay from a conflicting reuse of the external id
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

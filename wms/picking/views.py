@@ -1,0 +1,141 @@
+"""The waves page (managers and admins): the orders due for picking per location, releasing a wave of them,
+marking one urgent, and the recent waves with their pick tasks and pick lists (printed, or downloaded as PDF).
+
+Thin views: parse the form, call one service (or read) function, render.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+
+from wms.auth.access import MANAGERS, roles_required
+from wms.auth.current import current_staff
+from wms.auth.service import visible_locations
+from wms.errors import NotFound, ValidationError
+from wms.params import MAX_ID
+from wms.picking import queries, service
+from wms.picking.rules import WaveOptions
+from wms.printing.views import print_form, read_print_form, web_key
+
+bp = Blueprint("picking", __name__, template_folder="templates")
+
+
+class ActionForm(FlaskForm):
+    """No fields: the CSRF token of a form whose fields the view reads itself."""
+
+
+def _location(code: str | None):
+    """The location ``code`` (None: the first warehouse), as the page shows it; NotFound for an unknown one."""
+    locations = visible_locations(current_staff())
+    if not locations:
+        raise NotFound("there is no location yet")
+    if not code:
+        return locations[0], locations
+    for location in locations:
+        if location.code == code:
+            return location, locations
+    raise NotFound(f"no location {code}", {"location": code})
+
+
+@bp.get("/waves")
+@roles_required(*MANAGERS)
+def waves():
+    location, locations = _location(request.args.get("location"))
+    return render_template(
+        "picking/waves.html",
+        location=location,
+        locations=locations,
+        due=queries.due_orders(location),
+        waves=queries.recent_waves(location),
+        form=ActionForm(),
+        print_form=print_form(current_staff(), prefer_location=location.code),
+        default_max_orders=WaveOptions().max_orders,
+        max_orders=service.MAX_WAVE_ORDERS,
+    )
+
+
+def _whole(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise ValidationError.one(name, _("a whole number from %(low)d to %(high)d", low=low, high=high))
+    return number
+
+
+@bp.post("/waves")
+@roles_required(*MANAGERS)
+def release():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = current_staff()
+    code = (request.form.get("location") or "").strip()
+    location, _locations = _location(code)
+    back = url_for("picking.waves", location=location.code)
+    raw_max = (request.form.get("max_orders") or "").strip()
+    max_orders = _whole("max_orders", raw_max, 1, service.MAX_WAVE_ORDERS) if raw_max else None
+    # Checked orders only; none checked: every due order of the location.
+    order_ids = [_whole("orders", value, 1, MAX_ID) for value in request.form.getlist("orders")] or None
+    wave = service.release_wave(location.code, order_ids, max_orders, actor=user.username)
+    flash(
+        _(
+            "Wave %(wave)s released: %(orders)d orders in %(tasks)d pick tasks.",
+            wave=wave["id"],
+            orders=len(wave["orders"]),
+            tasks=len(wave["tasks"]),
+        ),
+        "success",
+    )
+    return redirect(back, 303)
+
+
+@bp.post("/waves/orders/<int:order_id>/urgent")
+@roles_required(*MANAGERS)
+def urgent(order_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    flag = request.form.get("urgent") == "1"
+    order = service.set_urgent(order_id, flag, actor=current_staff().username)
+    if flag:
+        flash(_("Order %(order)s is urgent: the next wave picks it first.", order=order.external_id), "success")
+    else:
+        flash(_("Order %(order)s is no longer urgent.", order=order.external_id), "success")
+    code = request.form.get("location") or None
+    return redirect(url_for("picking.waves", location=code) if code else url_for("picking.waves"), 303)
+
+
+@bp.get("/waves/<int:wave_id>/picklist.pdf")
+@roles_required(*MANAGERS)
+def picklist(wave_id: int):
+    body = service.picklist_pdf(wave_id)
+    response = Response(body, content_type="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="picklist-wave-{wave_id}.pdf"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.post("/waves/<int:wave_id>/print")
+@roles_required(*MANAGERS)
+def print_picklist(wave_id: int):
+    user = current_staff()
+    printer_id, copies, key = read_print_form(user)
+    jobs = service.print_picklist(
+        wave_id, printer_id, copies, idempotency_key=web_key(user, key, "picklist", wave_id), actor=user
+    )
+    # The printer's name and the link are escaped before they go into the (translated) message with its link.
+    message = _(
+        'Pick list of wave %(wave)s queued on %(printer)s: <a href="%(url)s">see the print jobs</a>.',
+        wave=wave_id,
+        printer=escape(jobs[0].printer.name),
+        url=escape(url_for("printing.jobs", printer=jobs[0].printer_id, mine="1")),
+    )
+    flash(
+        Markup(message),
+        "success",
+    )
+    code = request.form.get("location") or None
+    return redirect(url_for("picking.waves", location=code) if code else url_for("picking.waves"), 303)
