@@ -49,14 +49,26 @@ def _principal() -> Principal:
     return authenticate(token.strip())
 
 
-def require(scope: str) -> Callable[[F], F]:
+def require(scope: str, staff_roles: tuple[str, ...] | None = None) -> Callable[[F], F]:
     """Endpoint decorator: a bearer token of ``scope`` (401 without a valid token, 403 for another scope).
-    A ``station`` token reaches only its own station: the endpoint's ``code`` path parameter (403 otherwise)."""
+    A ``station`` token reaches only its own station: the endpoint's ``code`` path parameter (403 otherwise).
+    ``staff_roles``: the staff roles that may call it too, as :func:`require_staff` lets them (a staff token, or a
+    signed-in page's session with its CSRF token; ``g.user`` and ``g.device`` are set then, else not)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args, **kwargs):
+            if staff_roles is not None:
+                # The endpoint tells a staff caller from a token of ``scope`` by ``g.user``.
+                g.pop("user", None)
+                g.pop("principal", None)
+                if not request.headers.get("Authorization") and current_user.is_authenticated:
+                    _staff_with_role(staff_roles, None)
+                    return view(*args, **kwargs)
             principal = _principal()
+            if staff_roles is not None and principal.scope == "staff":
+                _staff_with_role(staff_roles, principal)
+                return view(*args, **kwargs)
             if principal.scope != scope:
                 raise Forbidden(f"this endpoint needs a {scope} token, not a {principal.scope} token")
             if scope == "station" and kwargs.get("code") != principal.station_code:
@@ -81,9 +93,7 @@ def require_staff(*roles: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            g.user, g.device = _staff_caller()
-            if roles and g.user.role not in roles:
-                raise Forbidden(f"this needs the role {' or '.join(roles)}", {"role": g.user.role})
+            _staff_with_role(roles, None)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -91,9 +101,16 @@ def require_staff(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _staff_caller() -> tuple[User, str | None]:
-    if request.headers.get("Authorization"):
-        principal = _principal()
+def _staff_with_role(roles: tuple[str, ...], principal: Principal | None) -> None:
+    """Put the staff caller on ``g.user`` and ``g.device``; 403 for a role not in ``roles`` (none: every role)."""
+    g.user, g.device = _staff_caller(principal)
+    if roles and g.user.role not in roles:
+        raise Forbidden(f"this needs the role {' or '.join(roles)}", {"role": g.user.role})
+
+
+def _staff_caller(principal: Principal | None = None) -> tuple[User, str | None]:
+    if principal is not None or request.headers.get("Authorization"):
+        principal = principal or _principal()
         if principal.scope != "staff":
             raise Forbidden(f"this endpoint needs a staff token, not a {principal.scope} token")
         user = get_active_user(principal.user_id)
@@ -203,6 +220,7 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
 
 from wms.api import (  # noqa: E402,F401
     availability,
+    counts,
     integration,
     openapi,
     orders,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from wms.api import bp, check_path, parse_body, require
 from wms.api.actors import api_actor, api_device
 from wms.api.schemas import AdjustmentIn, BinIn, LocationIn, MoveIn, ProductIn, ReceiptIn
+from wms.auth.models import MANAGER_ROLES
 from wms.catalog.models import Product
 from wms.catalog.service import upsert_product
 from wms.locations.models import Bin, Location
@@ -20,6 +21,8 @@ from wms.timeutil import isoformat
 LOCATION_CODE_MAX = Location.__table__.c.code.type.length
 BIN_CODE_MAX = Bin.__table__.c.code.type.length
 SKU_MAX = Product.__table__.c.sku.type.length
+#: staff who move stock bin to bin on a handheld (``POST /moves``), besides integrations
+MOVERS = ("picker", "manager", "admin")
 
 
 def location_view(location: Location) -> dict:
@@ -109,9 +112,13 @@ def post_adjustment():
 
 
 @bp.post("/moves")
-@require("integration")
+@require("integration", staff_roles=MOVERS)
 def post_move():
     body = parse_body(MoveIn)
+    # A picker moves stock only at their home location (another location answers 404); managers and admins
+    # anywhere, like an integration.
+    user = g.get("user")
+    home = user.location_id if user is not None and user.role not in MANAGER_ROLES else None
     result = move(
         body.location,
         body.from_bin,
@@ -121,6 +128,7 @@ def post_move():
         lot=body.lot or "",
         actor=api_actor(),
         device=api_device(),
+        home_location_id=home,
     )
     return result, 201
 

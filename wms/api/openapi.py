@@ -90,10 +90,14 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
     (
         "post",
         "/moves",
-        "Move units between two bins of a location",
-        "integration",
+        "Move units between two bins of a location (a picker: at their home location only)",
+        "integration,staff",
         "MoveIn",
-        {201: "moved", 409: "not enough in the source bin, or below what is reserved"},
+        {
+            201: "moved",
+            404: "a picker's move at another location",
+            409: "not enough in the source bin, or below what is reserved",
+        },
         [],
     ),
     (
@@ -370,6 +374,33 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
     ),
     (
         "post",
+        "/counts",
+        "Open a blind count task per bin (manager, admin); a bin whose count is still open keeps that one",
+        "staff",
+        "CountsIn",
+        {
+            201: "{tasks: [id]}, one per bin in the order given",
+            403: "forbidden: not a manager or admin",
+            422: "validation_error: an unknown location, every unknown bin (bins[i])",
+        },
+        [],
+    ),
+    (
+        "post",
+        "/counts/{id}/approve",
+        "Book a count that waits for approval (manager, admin): ledger reason count",
+        "staff",
+        None,
+        {
+            200: "the task, done",
+            403: "forbidden: not a manager or admin",
+            404: "no such task",
+            409: "invalid_state: not a count waiting for approval",
+        },
+        [],
+    ),
+    (
+        "post",
         "/waves",
         "Release the due lines of reserved orders at a location (all, or the ones named) as pick tasks; the orders "
         "go picking (managers and admins)",
@@ -501,10 +532,12 @@ def build_document() -> dict[str, Any]:
     schemas["Order"] = ORDER
     paths: dict[str, Any] = {}
     for method, path, summary, scope, body, responses, params in ENDPOINTS:
+        # "integration,staff": either kind of token (the first is the one the document's examples use)
+        scopes = scope.split(",")
         operation: dict[str, Any] = {
             "summary": summary,
-            "tags": [scope],
-            "security": [] if (method, path) in NO_TOKEN else [{scope: []}],
+            "tags": scopes,
+            "security": [] if (method, path) in NO_TOKEN else [{name: []} for name in scopes],
             "parameters": [
                 {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS.get(name, {"type": "string"})}
                 for name in _path_params(path)

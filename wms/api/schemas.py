@@ -301,6 +301,13 @@ class WaveIn(Schema):
     max_orders: Annotated[int, Field(ge=1, le=50), WHOLE_NUMBER] | None = None
 
 
+class CountsIn(Schema):
+    #: the location of the bins
+    location: Code
+    #: bins to count: one count task each (a bin with a count still open keeps that one)
+    bins: Annotated[list[Code], Field(min_length=1, max_length=1000)]
+
+
 #: every request body schema, by the name the OpenAPI document uses
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
@@ -320,6 +327,7 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         TaskScanIn,
         TaskShortIn,
         TaskCompleteIn,
+        CountsIn,
         WaveIn,
     )
 }
