@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from wms.catalog.views import bp as catalog_bp
     from wms.dashboard.views import bp as dashboard_bp
     from wms.errors import register_error_handlers
+    from wms.handheld.views import bp as handheld_bp
     from wms.locations.views import bp as locations_bp
     from wms.picking.views import bp as picking_bp
     from wms.printing.station_views import bp as stations_bp
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(picking_bp)
     app.register_blueprint(printing_bp)
     app.register_blueprint(stations_bp)
+    app.register_blueprint(handheld_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     register_error_handlers(app, safe_path=safe_next)

@@ -1,0 +1,62 @@
+"""The app on a temporary SQLite file, served by werkzeug in a thread, with the shop of tests/web/staff.py and a
+few products of the handheld tests; used by the browser tests and by ``shots.py``."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import upgrade
+
+from tests.factories import gtin13, make_product
+from tests.web.staff import make_shop
+from wms import create_app
+from wms.auth.service import create_user, set_user_language
+from wms.extensions import db
+
+#: products of the browser tests: GTINs by sku (KT-1's comes from make_shop)
+GTINS = {"KT-1": "5901234123457", "LOT-1": gtin13(9101), "BOX-9": gtin13(9102)}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    _server: Any = field(repr=False, default=None)
+    _thread: threading.Thread | None = field(repr=False, default=None)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(5)
+
+
+def start_server(folder: Path) -> LiveServer:
+    """Migrate and seed a new database under ``folder`` and serve the app on a free port of 127.0.0.1.
+
+    Users (password ``tests.web.staff.PASSWORD``): ``piotr`` picker at WH1 (English), ``ewa`` picker at WH1
+    (Polish), ``boss`` manager; bins DOCK (dock), A-01, A-02, B-01 at WH1."""
+    from werkzeug.serving import make_server
+
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'wms.sqlite'}",
+            "SECRET_KEY": "browser-test-secret",
+            "PRINTER_DIR_ROOT": str(folder),
+        }
+    )
+    with app.app_context():
+        upgrade()
+        make_shop(folder)
+        make_product("LOT-1", "Klej z partią", barcodes=[GTINS["LOT-1"]], track_lots=True)
+        make_product("BOX-9", "Pudło", barcodes=[GTINS["BOX-9"]])
+        create_user("ewa", "picker", "WH1", "sekret-123")
+        set_user_language("ewa", "pl", actor="test")
+        set_user_language("piotr", "en", actor="test")
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return LiveServer(f"http://127.0.0.1:{server.server_port}", app, server, thread)

@@ -1,0 +1,196 @@
+"""The handheld pages in Chromium at 360x640, scanned the way a keyboard-wedge scanner types: receive a delivery
+by scanning, put it away through wrong item and wrong bin (red, nothing changes) to done; two scans back to back;
+scans made offline kept across a reload and sent once; a retried scan applied once."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import func, select
+
+from tests.browser.conftest import flashes, scan, sign_in, type_slowly, unsent, wait_ready, wait_text, wait_until
+from tests.browser.live import GTINS
+from wms.extensions import db
+from wms.locations.models import Bin
+from wms.stock.models import StockMovement, StockQuant
+from wms.stock.service import check_stock
+from wms.tasks.models import Task, TaskScan
+from wms.tasks.service import receive
+
+_refs = itertools.count(1)
+
+
+def _gs1(sku: str, lot: str, expiry: str) -> str:
+    """A GS1-128 element string as a wedge scanner types it: GTIN, expiry, then the lot (variable length, last)."""
+    return f"01{'0' + GTINS[sku]}17{expiry}10{lot}"
+
+
+def _quantity(server, bin_code: str, sku: str) -> int:
+    from wms.catalog.models import Product
+
+    with server.app.app_context():
+        return db.session.execute(
+            select(func.coalesce(func.sum(StockQuant.qty), 0))
+            .join(Bin, Bin.id == StockQuant.bin_id)
+            .join(Product, Product.id == StockQuant.product_id)
+            .where(Bin.code == bin_code, Product.sku == sku)
+        ).scalar_one()
+
+
+def _delivery(server, lines: list[tuple[str, int]]) -> int:
+    """A delivery into the dock booked on the server: the put-away task it opened."""
+    reference = f"PO-T{next(_refs)}"
+    with server.app.app_context():
+        receive("WH1", "DOCK", reference, [{"sku": sku, "qty": qty} for sku, qty in lines], actor="test")
+        task_id = db.session.execute(select(Task.id).order_by(Task.id.desc())).scalars().first()
+        db.session.remove()
+    return task_id
+
+
+def _scans(server, task_id: int) -> int:
+    with server.app.app_context():
+        return db.session.execute(select(func.count(TaskScan.id)).where(TaskScan.task_id == task_id)).scalar_one()
+
+
+def _moves(server, reference_like: str) -> list[tuple[str, int]]:
+    with server.app.app_context():
+        return [
+            (m.sku, m.qty)
+            for m in db.session.execute(
+                select(StockMovement).where(StockMovement.reason == "move").order_by(StockMovement.id)
+            ).scalars()
+            if reference_like in (m.reference or "")
+        ]
+
+
+def _stock_is_clean(server) -> bool:
+    with server.app.app_context():
+        return check_stock() == []
+
+
+def test_receive_by_scanning_then_put_away_through_wrong_scans(page, live_server):
+    sign_in(page, live_server, "piotr", "/hh/receive")
+    a01_before = _quantity(live_server, "A-01", "KT-1")
+    wait_text(page, "#hh-next", "delivery reference")
+    scan(page, "PO-B1")
+    wait_text(page, "#hh-reference", "PO-B1")
+    scan(page, GTINS["KT-1"])
+    scan(page, GTINS["KT-1"])
+    # A lot-tracked item by its plain GTIN: refused, it needs the label with the lot.
+    scan(page, GTINS["LOT-1"])
+    wait_text(page, "#hh-msg", "tracked by lot")
+    assert flashes(page)[0] == "error"
+    scan(page, _gs1("LOT-1", "L77", "271231"))
+    wait_text(page, "#hh-lines", "L77")
+    lines = page.inner_text("#hh-lines")
+    assert "KT-1" in lines and "2027-12-31" in lines
+    assert page.inner_text("#hh-lines li:first-child .hh-line-count") == "2"
+    page.click("#hh-receive")
+    wait_text(page, "#hh-msg", "Put-away task opened")
+    page.click("#hh-task-link")
+    wait_ready(page)
+    wait_text(page, "#hh-next", "Scan item KT-1")
+
+    # Wrong item: a bin where the item is asked for. Red, and nothing moves.
+    scan(page, "A-02")
+    wait_text(page, "#hh-msg", "Scan item")
+    assert flashes(page)[0] == "error"
+    scan(page, GTINS["KT-1"])
+    wait_text(page, "#hh-next", "Put 2 × KT-1 in A-01")
+    assert flashes(page)[0] == "ok"
+    # Wrong bin: red, in the page's words, and the dock still holds the units.
+    scan(page, "A-02")
+    wait_text(page, "#hh-msg", "This is bin A-02. Scan bin A-01.")
+    assert flashes(page)[0] == "error"
+    assert _quantity(live_server, "A-01", "KT-1") == a01_before
+    scan(page, "A-01")
+    wait_text(page, "#hh-next", "LOT-1")
+    assert _quantity(live_server, "A-01", "KT-1") == a01_before + 2
+    scan(page, _gs1("LOT-1", "L77", "271231"))
+    prompt = wait_text(page, "#hh-next", "Put 1 × LOT-1 in ")
+    scan(page, prompt.split(" in ")[-1].split(":")[0].strip())
+    wait_text(page, "#hh-next", "Task done")
+    assert "2/2" in page.inner_text("#hh-lines") and "1/1" in page.inner_text("#hh-lines")
+    assert _stock_is_clean(live_server)
+
+
+def test_two_scans_back_to_back_are_both_taken(page, live_server):
+    task_id = _delivery(live_server, [("KT-1", 1)])
+    sign_in(page, live_server, "piotr", f"/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "Scan item KT-1")
+    before = _quantity(live_server, "A-01", "KT-1")
+    # Item and bin as two bursts with no pause: both queued, sent in order, both applied.
+    scan(page, GTINS["KT-1"])
+    scan(page, "A-01")
+    wait_text(page, "#hh-next", "Task done")
+    assert _scans(live_server, task_id) == 2
+    assert _quantity(live_server, "A-01", "KT-1") == before + 1
+    assert flashes(page)[0] == "ok"
+
+
+def test_slow_typing_of_a_number_is_a_quantity(page, live_server):
+    task_id = _delivery(live_server, [("KT-1", 5)])
+    sign_in(page, live_server, "ewa", f"/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "Zeskanuj towar KT-1")
+    before = _quantity(live_server, "A-01", "KT-1")
+    scan(page, GTINS["KT-1"])
+    wait_text(page, "#hh-next", "A-01")
+    type_slowly(page, "2")  # a person types 2: the next scan places 2, not all 5
+    wait_text(page, "#hh-qty-next", "2")
+    scan(page, "A-01")
+    wait_until(lambda: _quantity(live_server, "A-01", "KT-1") == before + 2, what="2 units placed")
+    wait_text(page, "#hh-lines", "2/5")
+    # A slowly typed code is still a code (typed by hand).
+    type_slowly(page, GTINS["KT-1"])
+    wait_text(page, "#hh-next", "A-01")
+    type_slowly(page, "A-01")
+    wait_text(page, "#hh-lines", "5/5")
+    assert _quantity(live_server, "A-01", "KT-1") == before + 5
+
+
+def test_scans_made_offline_are_kept_across_a_reload_and_sent_once(page, context, live_server):
+    task_id = _delivery(live_server, [("KT-1", 2)])
+    sign_in(page, live_server, "piotr", f"/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "Scan item KT-1")
+    context.set_offline(True)
+    scan(page, GTINS["KT-1"])
+    wait_until(lambda: unsent(page) == 1, what="one unsent scan")
+    wait_text(page, "[data-unsent]", "Offline: 1 unsent")
+    # Back on the network, but the API still out of reach: the page reloads, the scan waits in IndexedDB.
+    page.route("**/api/v1/tasks/*/scans", lambda route: route.abort())
+    context.set_offline(False)
+    page.reload()
+    wait_ready(page)
+    wait_until(lambda: unsent(page) == 1, what="the scan kept across the reload")
+    assert _scans(live_server, task_id) == 0
+    page.unroute("**/api/v1/tasks/*/scans")
+    wait_until(lambda: unsent(page) == 0, timeout=20, what="the kept scan to be sent")
+    wait_text(page, "#hh-next", "Put 2 × KT-1 in A-01")
+    assert _scans(live_server, task_id) == 1
+
+
+def test_a_retried_scan_is_applied_once(page, live_server):
+    task_id = _delivery(live_server, [("KT-1", 3)])
+    sign_in(page, live_server, "piotr", f"/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "Scan item KT-1")
+    scan(page, GTINS["KT-1"])
+    wait_text(page, "#hh-next", "A-01")
+    before = _quantity(live_server, "A-01", "KT-1")
+    sent: list[str] = []
+
+    def lose_the_first_answer(route):
+        sent.append(route.request.post_data or "")
+        if len(sent) == 1:
+            route.fetch()  # the server applies it...
+            route.abort()  # ...and the answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/tasks/*/scans", lose_the_first_answer)
+    scan(page, "A-01")
+    wait_until(lambda: unsent(page) == 0 and len(sent) >= 2, timeout=20, what="the retry")
+    wait_text(page, "#hh-next", "Task done")
+    assert sent[0] == sent[1]  # the same client id both times
+    assert _quantity(live_server, "A-01", "KT-1") == before + 3  # placed once, not twice
+    assert _scans(live_server, task_id) == 2  # the item and the bin, the retry stored nothing new
+    assert _stock_is_clean(live_server)
