@@ -224,6 +224,7 @@ from wms.api import (  # noqa: E402,F401
     integration,
     openapi,
     orders,
+    shipments,
     staff,
     stations,
     tasks,

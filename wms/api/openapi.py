@@ -401,6 +401,25 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
     ),
     (
         "post",
+        "/shipments",
+        "Ship a packed order: its packed units leave stock (ledger reason ship), the order goes shipped, the "
+        "shipping label (and on a PDF printer the packing slip) is queued when a printer is named (pickers at "
+        "their home location, managers and admins)",
+        "staff",
+        "ShipmentIn",
+        {
+            201: "{id, order_id, carrier, tracking, tracking_url, location, parcels, label_job?, label_jobs?, "
+            "packing_slip_job?}",
+            403: "forbidden: not a picker, manager or admin",
+            404: "no such order here (a picker: an order of another location)",
+            409: "invalid_state: the order is not packed (already shipped, still picking...)",
+            422: "validation_error: unknown carrier, tracking missing (manual) or not taken, bad parcels, unknown "
+            "printer or one of another location",
+        },
+        [],
+    ),
+    (
+        "post",
         "/waves",
         "Release the due lines of reserved orders at a location (all, or the ones named) as pick tasks; the orders "
         "go picking (managers and admins)",
@@ -465,7 +484,15 @@ ORDER = {
         },
         "shipments": {
             "type": "array",
-            "items": {"type": "object", "properties": {"carrier": {"type": "string"}, "tracking": _TEXT_OR_NULL}},
+            "items": {
+                "type": "object",
+                "properties": {
+                    "carrier": {"type": "string"},
+                    "tracking": _TEXT_OR_NULL,
+                    "tracking_url": _TEXT_OR_NULL,
+                    "parcels": {"type": "array", "items": {"type": "object"}},
+                },
+            },
         },
         "history": {
             "type": "array",

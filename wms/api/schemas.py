@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from wms.catalog.rules import validate_gtin
 from wms.channels.models import WEBHOOK_EVENTS
@@ -301,6 +302,50 @@ class WaveIn(Schema):
     max_orders: Annotated[int, Field(ge=1, le=50), WHOLE_NUMBER] | None = None
 
 
+class ParcelIn(Schema):
+    #: weight in grams
+    weight_g: Annotated[int, Field(ge=1, le=2_000_000), WHOLE_NUMBER]
+    #: outer dimensions in millimetres, when measured
+    length_mm: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER] | None = None
+    width_mm: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER] | None = None
+    height_mm: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER] | None = None
+
+
+def _order_id_needed(schema: dict[str, Any]) -> None:
+    # Transfers are not built yet (their ``transfer_id`` is taken only to be refused): the document asks for the
+    # order, a number.
+    schema.setdefault("required", []).insert(0, "order_id")
+    order_id = schema["properties"]["order_id"]
+    number = next(branch for branch in order_id.pop("anyOf") if branch.get("type") != "null")
+    order_id.pop("default", None)
+    order_id.update(number)
+
+
+class ShipmentIn(Schema):
+    model_config = ConfigDict(json_schema_extra=_order_id_needed)
+
+    order_id: Annotated[int, Field(ge=1, le=2**31 - 1), WHOLE_NUMBER] | None = None
+    #: a transfer to ship instead of an order (refused until transfers are built; not in the document until then)
+    transfer_id: SkipJsonSchema[Annotated[int | None, Field(validate_default=True)]] = None
+    #: a carrier's code: ``manual`` (give ``tracking``), ``test`` (issues one), or a plug-in's
+    carrier: Annotated[str, Field(min_length=1, max_length=32)]
+    #: the tracking number, typed or scanned (carrier ``manual``)
+    tracking: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    parcels: Annotated[list[ParcelIn], Field(min_length=1, max_length=99)]
+    #: the name of the printer the shipping label (and, on a PDF printer, the packing slip) goes to
+    printer: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @field_validator("transfer_id")
+    @classmethod
+    def _order_or_transfer(cls, transfer_id: int | None, info: ValidationInfo) -> int | None:
+        if transfer_id is not None:
+            raise ValueError("transfers are not built yet")
+        # An order_id that failed validation is absent from info.data (its own error says why): said once.
+        if "order_id" in info.data and info.data["order_id"] is None:
+            raise ValueError("order_id or transfer_id is required")
+        return transfer_id
+
+
 class CountsIn(Schema):
     #: the location of the bins
     location: Code
@@ -329,5 +374,6 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         TaskCompleteIn,
         CountsIn,
         WaveIn,
+        ShipmentIn,
     )
 }

@@ -120,10 +120,23 @@ class OrderEvent(db.Model):
 
 
 class Shipment(db.Model):
+    """Units of an order that left a location with a carrier (``wms.shipping.service``)."""
+
     __tablename__ = "shipment"
+    # A tracking number names one shipment of a carrier (the scan of a parcel's label finds its order by it).
+    __table_args__ = (UniqueConstraint("carrier", "tracking"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
     carrier: Mapped[str] = mapped_column(String(64))
     tracking: Mapped[str | None] = mapped_column(String(128))
+    #: where the units left from (None: shipments recorded before this was kept)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    #: ``[{"weight_g", "length_mm", "width_mm", "height_mm", "sscc"}]``: each parcel as weighed, and its label's SSCC
+    parcels: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: where the customer follows it, when the carrier has such a page
+    tracking_url: Mapped[str | None] = mapped_column(String(500))
+    #: who shipped it (a user name), on which device
+    actor: Mapped[str | None] = mapped_column(String(128))
+    device: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -557,7 +557,10 @@ def order_view(order: Order) -> dict[str, Any]:
             }
             for line in order.lines
         ],
-        "shipments": [{"carrier": s.carrier, "tracking": s.tracking} for s in order.shipments],
+        "shipments": [
+            {"carrier": s.carrier, "tracking": s.tracking, "tracking_url": s.tracking_url, "parcels": s.parcels or []}
+            for s in order.shipments
+        ],
         "history": [{"status": e.status, "at": isoformat(e.at), "actor": e.actor} for e in order.events],
         "created_at": isoformat(order.created_at),
         "updated_at": isoformat(order.updated_at),

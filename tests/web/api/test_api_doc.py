@@ -22,7 +22,6 @@ OPENAPI_URL = ("GET", "/api/v1/openapi.json")
 #: OpenAPI document (wms/api/openapi.py): the tests below fail until both are done.
 NOT_YET_BUILT = {
     # Staff API: floor endpoints
-    ("POST", "/api/v1/shipments"),
     # Staff API: store endpoints
     ("POST", "/api/v1/transfers"),
     ("GET", "/api/v1/transfers/{id}"),

@@ -1,0 +1,177 @@
+"""``POST /api/v1/shipments`` over HTTP: who may ship, the contract's answers and error codes, and the channel's view
+of the shipped order; every refused request changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import Api, stock_snapshot
+from tests.integration.shipping.packing import GTINS, make_floor, picked, place
+from tests.web.staff import new_client
+from wms.auth.models import User
+from wms.channels.models import OutboxEvent
+from wms.channels.service import create_token
+from wms.extensions import db
+from wms.orders.models import Shipment
+from wms.printing.models import PrintJob
+from wms.stock.models import StockMovement
+from wms.stock.service import check_stock
+from wms.tasks.service import apply_scan
+
+URL = "/api/v1/shipments"
+ONE = [{"weight_g": 1200}]
+
+
+@pytest.fixture
+def floor(any_app, monkeypatch, tmp_path):
+    return make_floor(monkeypatch, any_app, tmp_path)
+
+
+@pytest.fixture
+def client(floor, any_app):
+    return new_client(any_app)
+
+
+def auth(username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token('staff', username=username, device='PACK-1')}"}
+
+
+def user(name: str) -> User:
+    return db.session.execute(select(User).where(User.username == name)).scalar_one()
+
+
+def packed(external_id: str = "WEB-1", lines=(("A", 2), ("B", 1))) -> int:
+    order_id = place(external_id, lines)
+    task_id = picked(order_id, tote=f"T-{order_id:04d}")
+    piotr = user("piotr")
+    apply_scan(task_id, "p1", f"T-{order_id:04d}", None, piotr)
+    for i, (sku, qty) in enumerate(lines):
+        apply_scan(task_id, f"p{i + 2}", GTINS[sku], qty, piotr)
+    db.session.rollback()
+    return order_id
+
+
+def state() -> tuple:
+    db.session.rollback()
+    rows = tuple(
+        db.session.execute(select(func.count()).select_from(model)).scalar_one()
+        for model in (Shipment, PrintJob, OutboxEvent)
+    )
+    return stock_snapshot(), rows
+
+
+def test_ship_with_the_manual_carrier_and_the_channel_sees_it(client, floor):
+    order_id = packed()
+    body = {"order_id": order_id, "carrier": "manual", "tracking": "DHL-777", "parcels": ONE}
+    r = client.post(URL, json=body, headers=auth("piotr"))
+    assert r.status_code == 201, r.json
+    body = r.json
+    assert {"id", "order_id", "carrier", "tracking", "parcels"} <= set(body) and "label_job" not in body
+    assert (body["order_id"], body["carrier"], body["tracking"]) == (order_id, "manual", "DHL-777")
+    assert body["parcels"][0]["weight_g"] == 1200 and len(body["parcels"][0]["sscc"]) == 18
+    moves = db.session.execute(select(StockMovement).where(StockMovement.reason == "ship")).scalars().all()
+    assert {(m.reference, m.actor, m.device) for m in moves} == {(f"shipment:{body['id']}", "piotr", "PACK-1")}
+    assert sum(m.qty for m in moves) == 3
+    assert check_stock() == []
+    channel = Api(client, floor).get(f"/api/v1/orders/{order_id}")
+    assert channel.status_code == 200
+    assert channel.json["status"] == "shipped"
+    assert [(s["carrier"], s["tracking"]) for s in channel.json["shipments"]] == [("manual", "DHL-777")]
+    assert [line["shipped"] for line in channel.json["lines"]] == [2, 1]
+    assert channel.json["history"][-1] == {
+        "status": "shipped",
+        "at": channel.json["history"][-1]["at"],
+        "actor": "piotr",
+    }
+    before = state()
+    again = client.post(URL, json={"order_id": order_id, "carrier": "test", "parcels": ONE}, headers=auth("piotr"))
+    assert again.status_code == 409 and again.json["error"]["code"] == "invalid_state"
+    assert state() == before
+
+
+def test_ship_with_the_test_carrier_and_a_label_is_queued(client):
+    order_id = packed()
+    body = {"order_id": order_id, "carrier": "test", "parcels": ONE + [{"weight_g": 300}], "printer": "WH1-zebra"}
+    r = client.post(URL, json=body, headers=auth("boss"))
+    assert r.status_code == 201, r.json
+    assert r.json["tracking"].startswith("TEST")
+    job = db.session.get(PrintJob, r.json["label_job"])
+    assert (job.kind, job.status, job.data["tracking"]) == ("shipping", "queued", r.json["tracking"])
+    assert len(r.json["label_jobs"]) == 2
+
+
+def test_manual_without_tracking_is_a_422_on_tracking(client):
+    order_id = packed()
+    before = state()
+    r = client.post(URL, json={"order_id": order_id, "carrier": "manual", "parcels": ONE}, headers=auth("piotr"))
+    assert r.status_code == 422 and r.json["error"]["code"] == "validation_error"
+    assert [d["field"] for d in r.json["error"]["details"]] == ["tracking"]
+    assert state() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"carrier": "test", "parcels": ONE}, ["transfer_id"]),
+        ({"order_id": 1, "carrier": "test", "parcels": []}, ["parcels"]),
+        ({"order_id": 1, "carrier": "test"}, ["parcels"]),
+        ({"order_id": 1, "parcels": ONE}, ["carrier"]),
+        ({"order_id": 1, "carrier": "test", "parcels": [{"weight_g": 0}]}, ["parcels[0].weight_g"]),
+        ({"order_id": 1, "carrier": "test", "parcels": [{"weight_g": 5, "width_mm": -1}]}, ["parcels[0].width_mm"]),
+        ({"order_id": 1, "carrier": "test", "parcels": [{"weight_g": "5"}]}, ["parcels[0].weight_g"]),
+        ({"order_id": "1", "carrier": "test", "parcels": ONE}, ["order_id"]),
+    ],
+)
+def test_bad_bodies_are_422_naming_the_fields(client, body, fields):
+    packed()
+    before = state()
+    r = client.post(URL, json=body, headers=auth("piotr"))
+    assert r.status_code == 422 and r.json["error"]["code"] == "validation_error", r.json
+    assert [d["field"] for d in r.json["error"]["details"]] == fields
+    assert state() == before
+
+
+def test_transfers_are_not_built_yet(client):
+    r = client.post(URL, json={"transfer_id": 3, "carrier": "test", "parcels": ONE}, headers=auth("boss"))
+    assert r.status_code == 422
+    assert r.json["error"]["details"] == [{"field": "transfer_id", "message": "transfers are not built yet"}]
+
+
+def test_unknown_carrier_and_printer_are_422_together(client):
+    order_id = packed()
+    before = state()
+    body = {"order_id": order_id, "carrier": "pigeon", "parcels": ONE, "printer": "nope"}
+    r = client.post(URL, json=body, headers=auth("piotr"))
+    assert r.status_code == 422
+    assert [d["field"] for d in r.json["error"]["details"]] == ["carrier", "printer"]
+    assert state() == before
+
+
+def test_who_may_ship(client, floor):
+    order_id = packed()
+    before = state()
+    body = {"order_id": order_id, "carrier": "test", "parcels": ONE}
+    assert client.post(URL, json=body).status_code == 401
+    r = client.post(URL, json=body, headers=auth("kasia"))  # a clerk
+    assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
+    assert Api(client, floor).post(URL, json=body).status_code == 403  # a channel token
+    r = client.post(URL, json=body, headers=auth("olaf"))  # a picker of WH2
+    assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
+    r = client.post(URL, json={**body, "order_id": order_id + 99}, headers=auth("boss"))
+    assert r.status_code == 404
+    assert state() == before
+
+
+def test_an_order_not_packed_is_409(client):
+    order_id = place()
+    picked(order_id)
+    before = state()
+    r = client.post(URL, json={"order_id": order_id, "carrier": "test", "parcels": ONE}, headers=auth("piotr"))
+    assert r.status_code == 409 and r.json["error"]["code"] == "invalid_state"
+    assert state() == before
+
+
+def test_the_body_must_be_json(client):
+    r = client.post(URL, data="order_id=1", headers={**auth("piotr"), "Content-Type": "text/plain"})
+    assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
