@@ -1,1 +1,2 @@
-"""Shipping: carriers as plug-ins (``carriers``); no Flask, no database here."""
+"""Shipping: carriers as plug-ins (``carriers``: no Flask, no database) and the shipping of packed orders
+(``service``)."""

@@ -3,6 +3,8 @@ of the shipped order; every refused request changes nothing."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -175,3 +177,29 @@ def test_an_order_not_packed_is_409(client):
 def test_the_body_must_be_json(client):
     r = client.post(URL, data="order_id=1", headers={**auth("piotr"), "Content-Type": "text/plain"})
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
+
+
+def test_racing_shipments_of_one_order_ship_it_once(client, any_app):
+    order_id = packed()
+    headers = auth("piotr")
+    barrier = threading.Barrier(4)
+    answers: list[int] = []
+    lock = threading.Lock()
+
+    def ship() -> None:
+        own = new_client(any_app)
+        barrier.wait(30)
+        r = own.post(URL, json={"order_id": order_id, "carrier": "test", "parcels": ONE}, headers=headers)
+        with lock:
+            answers.append(r.status_code)
+
+    pool = [threading.Thread(target=ship) for _ in range(4)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(60)
+    assert not any(t.is_alive() for t in pool)
+    assert sorted(answers) == [201, 409, 409, 409]
+    db.session.rollback()
+    assert db.session.execute(select(func.count(Shipment.id))).scalar_one() == 1
+    assert check_stock() == []
