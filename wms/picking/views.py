@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 
@@ -18,6 +19,7 @@ from wms.errors import NotFound, ValidationError
 from wms.params import MAX_ID
 from wms.picking import queries, service
 from wms.picking.rules import WaveOptions
+from wms.printing.queries import visible_printers
 from wms.printing.views import print_form, read_print_form, web_key
 
 bp = Blueprint("picking", __name__, template_folder="templates")
@@ -40,6 +42,19 @@ def _location(code: str | None):
     raise NotFound(f"no location {code}", {"location": code})
 
 
+def _pdf_print_form(location_code: str):
+    """The shared print form, offering only the PDF printers: a pick list is an A4 document (PDF only)."""
+    user = current_staff()
+    form = print_form(user, prefer_location=location_code)
+    pdf = {p.id for p in visible_printers(user, active_only=True) if p.fmt == "pdf"}
+    groups = {name: [c for c in items if c[0] in pdf] for name, items in form.printer.choices.items()}
+    form.printer.choices = {name: items for name, items in groups.items() if items}
+    ids = [pid for items in form.printer.choices.values() for pid, _label in items]
+    if form.printer.data not in ids:
+        form.printer.data = ids[0] if ids else None
+    return form
+
+
 @bp.get("/waves")
 @roles_required(*MANAGERS)
 def waves():
@@ -51,7 +66,7 @@ def waves():
         due=queries.due_orders(location),
         waves=queries.recent_waves(location),
         form=ActionForm(),
-        print_form=print_form(current_staff(), prefer_location=location.code),
+        print_form=_pdf_print_form(location.code),
         default_max_orders=WaveOptions().max_orders,
         max_orders=service.MAX_WAVE_ORDERS,
     )
@@ -81,15 +96,9 @@ def release():
     # Checked orders only; none checked: every due order of the location.
     order_ids = [_whole("orders", value, 1, MAX_ID) for value in request.form.getlist("orders")] or None
     wave = service.release_wave(location.code, order_ids, max_orders, actor=user.username)
-    flash(
-        _(
-            "Wave %(wave)s released: %(orders)d orders in %(tasks)d pick tasks.",
-            wave=wave["id"],
-            orders=len(wave["orders"]),
-            tasks=len(wave["tasks"]),
-        ),
-        "success",
-    )
+    orders = ngettext("%(num)d order", "%(num)d orders", len(wave["orders"]))
+    tasks = ngettext("%(num)d pick task", "%(num)d pick tasks", len(wave["tasks"]))
+    flash(_("Wave %(wave)s released: %(orders)s, %(tasks)s.", wave=wave["id"], orders=orders, tasks=tasks), "success")
     return redirect(back, 303)
 
 

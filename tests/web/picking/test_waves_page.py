@@ -105,7 +105,7 @@ def test_releasing_every_due_order(client, orders):
     html = client.get(r.headers["Location"]).get_data(as_text=True)
     [wave] = waves()
     # Zone A (both orders' KT-1) and zone B (WEB-1's KT-2): two tasks.
-    assert f"Wave {wave.id} released: 2 orders in 2 pick tasks." in flashes(html)
+    assert f"Wave {wave.id} released: 2 orders, 2 pick tasks." in flashes(html)
     assert due_rows(html) == []
     assert status(orders["WEB-1"]) == "picking" and status(orders["WEB-2"]) == "picking"
     assert wave.actor == "boss"
@@ -170,10 +170,16 @@ def test_a_pick_list_is_refused_on_a_zpl_printer(client, orders, shop):
     sign_in(client, "boss")
     client.post("/waves", data={"location": "WH1"})
     [wave] = waves()
+    # The page offers only PDF printers (the ZPL one is not a choice) ...
+    html = client.get("/waves?location=WH1").get_data(as_text=True)
+    offered = re.findall(r'<option value="(\d+)"', html)
+    assert str(shop["WH1-pdf"]) in offered and str(shop["WH1-zebra"]) not in offered
+    # ... and one sent anyway is refused.
     form = {"printer": str(shop["WH1-zebra"]), "copies": "1", "key": "k1", "location": "WH1"}
     r = client.post(f"/waves/{wave.id}/print", data=form, headers={"Referer": "http://localhost/waves"})
     assert r.status_code == 303
     assert job_count() == 0
+    assert any("printer" in f.lower() for f in flashes(client.get(r.headers["Location"]).get_data(as_text=True)))
 
 
 def test_the_page_in_polish(client, orders):
@@ -181,6 +187,9 @@ def test_the_page_in_polish(client, orders):
     sign_in(client, "ewa")
     html = client.get("/waves?location=WH1").get_data(as_text=True)
     assert "Zwolnij falę" in html and "Pilne" in html
+    r = client.post("/waves", data={"location": "WH1"})
+    [message] = flashes(client.get(r.headers["Location"]).get_data(as_text=True))
+    assert message.startswith("Zwolniono falę") and message.endswith(": 2 zamówienia, 2 zadania kompletacji.")
 
 
 def test_tasks_of_the_wave_are_open_picks(client, orders):
