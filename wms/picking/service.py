@@ -253,8 +253,9 @@ def release_wave(
     ``max_orders`` orders (totes) per task; returns ``{"id", "location", "orders", "tasks"}``.
 
     Locks the location row first (FOR NO KEY UPDATE: one release at a time per location, so two waves never take
-    the same free units of a bin), then the orders in id order (a cancel racing the release waits, or is seen: statuses are read again
-    after the lock). The orders that were ``reserved`` go ``picking`` (history event, ``order.updated``).
+    the same free units of a bin), then the orders in id order (a cancel racing the release waits, or is seen:
+    statuses are read again after the lock). The orders that were ``reserved`` go ``picking`` (history event,
+    ``order.updated``).
     Raises ValidationError (422): unknown location (field ``location``), named orders not due there (field
     ``orders``, listing them), bad ``max_orders``, nothing due, or nothing due found in a pick or bulk bin; nothing
     changes then.
