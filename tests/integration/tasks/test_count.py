@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import add_stock, fast_password_hashing, gtin13, level, make_bin, make_location, make_product
+from wms.auth.models import User
 from wms.auth.service import create_user
 from wms.channels.models import OutboxEvent
 from wms.channels.service import create_channel
@@ -345,3 +346,69 @@ def test_a_count_task_without_a_bin_refuses_scans(floor):
     assert get_task(task.id, floor["piotr"])["next"]["expect"] == "nothing"
     with pytest.raises(InvalidState):
         apply_scan(task.id, "c1", GTIN_A, None, floor["piotr"])
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_approving_while_orders_are_cancelled_and_placed_keeps_the_books_straight(pg_app, monkeypatch, round_):
+    """PostgreSQL, four transactions at once: approving a count whose loss hits reserved units, cancelling two of
+    the orders it hits, and placing a new order. None waits on another crosswise (no deadlock), and whatever the
+    order they ran in, the ledger, levels and reservations agree."""
+    import contextlib
+    import threading
+
+    from wms.errors import InsufficientStock
+    from wms.orders.service import cancel_order
+
+    fast_password_hashing(monkeypatch)
+    monkeypatch.setitem(pg_app.config, "COUNT_VARIANCE_UNITS", 5)
+    monkeypatch.setitem(pg_app.config, "COUNT_VARIANCE_PERCENT", 10.0)
+    make_location("WH1")
+    make_bin("WH1", "A-01", "pick", 1)
+    make_bin("WH1", "A-02", "pick", 2)
+    make_product("A", barcodes=[GTIN_A])
+    add_stock("WH1", "A-01", "A", 10)
+    add_stock("WH1", "A-02", "A", 10)
+    create_user("piotr", "picker", "WH1", "sekret-123")
+    create_user("boss", "manager", None, "sekret-123")
+    channel, _token = create_channel("WEB", ship_from=["WH1"])
+    orders = [_order(channel.id, f"W-{i}", 5) for i in range(3)]
+    piotr = db.session.execute(select(User).where(User.username == "piotr")).scalar_one()
+    task_id = count_of()
+    scan_all(task_id, piotr, "A-01")
+    assert complete_task(task_id, piotr)["status"] == "awaiting_approval"  # 10 lost: 10 left for 15 reserved
+    db.session.remove()
+
+    def approve():
+        boss = db.session.execute(select(User).where(User.username == "boss")).scalar_one()
+        approve_count(task_id, boss)
+
+    def place():
+        with contextlib.suppress(InsufficientStock):
+            _order(channel.id, "W-new", 3)
+
+    jobs = [approve, lambda: cancel_order(orders[2]), lambda: cancel_order(orders[1]), place]
+    jobs = jobs[round_:] + jobs[:round_]
+    barrier = threading.Barrier(len(jobs))
+    crashed: list[BaseException] = []
+
+    def run(job):
+        with pg_app.app_context():
+            try:
+                barrier.wait(30)
+                job()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                crashed.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "a transaction hung"
+    assert crashed == []
+    assert db.session.get(Task, task_id).status == "done"
+    on_hand, reserved = level("A", "WH1")
+    assert on_hand == 10 and reserved <= on_hand
+    assert check_stock() == []
