@@ -233,6 +233,9 @@ def settle(session: Session, task: Task, actor: str, device: str | None, approve
         session.execute(
             select(Order.id).where(Order.id.in_(sorted(preview.hit_orders))).order_by(Order.id).with_for_update()
         ).all()
+    # With the levels locked nothing new can be reserved; an order the locked plan hits that the preview did not
+    # (placed in between) is updated without its row lock taken first: only a cancel of that very order racing
+    # this can then deadlock, which PostgreSQL ends by failing one of the two, whole.
     plan = plan_count(session, location, bin_, found, mark, lock=True)
     if approved_by is None:
         reference |= {"counted_by": actor, "counted_at": isoformat(utcnow()), "ledger_mark": _ledger_mark(session)}
