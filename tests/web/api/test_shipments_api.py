@@ -203,3 +203,28 @@ def test_racing_shipments_of_one_order_ship_it_once(client, any_app):
     db.session.rollback()
     assert db.session.execute(select(func.count(Shipment.id))).scalar_one() == 1
     assert check_stock() == []
+
+
+def test_pack_and_ship_over_http_with_the_contract_codes(client):
+    order_id = place(lines=[("A", 1)])
+    task_id = picked(order_id, tote="T-0042")
+    headers = auth("piotr")
+
+    def scan(scan_id: str, code: str):
+        return client.post(f"/api/v1/tasks/{task_id}/scans", json={"id": scan_id, "code": code}, headers=headers)
+
+    r = scan("w1", "T-0043")
+    assert r.status_code == 422 and r.json["error"]["code"] == "wrong_tote"
+    assert r.json["error"]["details"] == {"expected": "T-0042", "scanned": "T-0043"}
+    assert scan("s1", "T-0042").json["task"]["next"]["prompt"] == "Check 1 x A (0 of 1)"
+    r = client.post(f"/api/v1/tasks/{task_id}/complete", json={"id": "c1"}, headers=headers)
+    assert r.status_code == 409 and r.json["error"]["details"]["missing"][0]["sku"] == "A"
+    r = scan("w2", GTINS["B"])
+    assert r.status_code == 422 and r.json["error"]["code"] == "wrong_product"
+    assert scan("s2", GTINS["A"]).json["task"]["status"] == "done"
+    r = scan("w3", GTINS["A"])
+    assert r.status_code == 409 and r.json["error"]["code"] == "invalid_state"
+    body = {"order_id": order_id, "carrier": "test", "parcels": ONE, "printer": "WH1-pdf"}
+    r = client.post(URL, json=body, headers=headers)
+    assert r.status_code == 201 and r.json["packing_slip_job"] > r.json["label_job"]
+    assert check_stock() == []
