@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import upgrade
 
-from tests.factories import gtin13, make_product
+from tests.factories import add_stock, gtin13, make_bin, make_channel, make_product, order_body
 from tests.web.staff import make_shop
 from wms import create_app
 from wms.auth.service import create_user, set_user_language
@@ -37,7 +37,8 @@ def start_server(folder: Path) -> LiveServer:
     """Migrate and seed a new database under ``folder`` and serve the app on a free port of 127.0.0.1.
 
     Users (password ``tests.web.staff.PASSWORD``): ``piotr`` picker at WH1 (English), ``ewa`` picker at WH1
-    (Polish), ``boss`` manager; bins DOCK (dock), A-01, A-02, B-01 at WH1."""
+    (Polish), ``boss`` manager; bins DOCK (dock), A-01, A-02, B-01, C-01 (bulk, 3 x BOX-9), STAGE (staging) at
+    WH1; a channel WEB that ships from WH1 (:func:`pick_wave` puts an order of it on a pick task)."""
     from werkzeug.serving import make_server
 
     app = create_app(
@@ -52,6 +53,10 @@ def start_server(folder: Path) -> LiveServer:
         make_shop(folder)
         make_product("LOT-1", "Klej z partią", barcodes=[GTINS["LOT-1"]], track_lots=True)
         make_product("BOX-9", "Pudło", barcodes=[GTINS["BOX-9"]])
+        make_bin("WH1", "STAGE", "staging", 99)
+        make_bin("WH1", "C-01", "bulk", 20)
+        add_stock("WH1", "C-01", "BOX-9", 3)  # counted by the count test: nobody else touches C-01
+        make_channel("WEB", ship_from=["WH1"])
         create_user("ewa", "picker", "WH1", "sekret-123")
         set_user_language("ewa", "pl", actor="test")
         set_user_language("piotr", "en", actor="test")
@@ -60,3 +65,17 @@ def start_server(folder: Path) -> LiveServer:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return LiveServer(f"http://127.0.0.1:{server.server_port}", app, server, thread)
+
+
+def pick_wave(server: LiveServer, external_id: str, lines: list[tuple[str, int]]) -> tuple[int, int]:
+    """An order of the WEB channel, reserved at WH1 and released in a wave: ``(order id, pick task id)``."""
+    from wms.channels.models import Channel
+    from wms.orders.service import place_order
+    from wms.picking.service import release_wave
+
+    with server.app.app_context():
+        channel_id = db.session.execute(db.select(Channel.id).where(Channel.code == "WEB")).scalar_one()
+        placed, _ = place_order(channel_id, order_body(external_id, lines))
+        wave = release_wave("WH1", [placed.id], actor="boss")
+        db.session.remove()
+    return placed.id, wave["tasks"][0]

@@ -17,7 +17,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, HANDHELD, scan, sign_in, wait_ready, wait_text
-from tests.browser.live import GTINS, start_server
+from tests.browser.live import GTINS, pick_wave, start_server
 from wms.extensions import db
 from wms.locations.models import Bin
 from wms.tasks.kinds.count import open_count_task
@@ -101,6 +101,34 @@ def main(out: Path) -> None:
             shot("13-offline-unsent")
             ctx.set_offline(False)
             page.wait_for_selector("[data-unsent][hidden]", state="attached")
+            _order_id, pick_id = pick_wave(server, f"SHOT-{lang}", [("KT-1", 2)])
+            page.goto(f"{server.url}/hh/tasks?kind=pick")
+            wait_ready(page)
+            shot("14-pick-list")
+            page.goto(f"{server.url}/hh/tasks/{pick_id}")
+            wait_ready(page)
+            shot("15-pick-tote")
+            scan(page, f"T-{lang}")
+            wait_text(page, "#hh-next", "A-01")
+            scan(page, "A-01")
+            scan(page, GTINS["KT-1"])
+            page.wait_for_timeout(500)
+            shot("16-pick-qty")
+            page.keyboard.type("1", delay=150)
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(500)
+            page.goto(f"{server.url}/hh/tasks?kind=pack")
+            wait_ready(page)
+            page.click("[data-claim]")
+            wait_ready(page)
+            shot("17-pack-tote")
+            scan(page, f"T-{lang}")
+            scan(page, GTINS["KT-1"])
+            scan(page, GTINS["KT-1"])
+            page.wait_for_selector("#hh-ship:not([hidden])")
+            page.wait_for_timeout(350)
+            shot("18-pack-ship")
+            page.screenshot(path=str(out / f"{lang}-19-pack-ship-full.png"), full_page=True)
             ctx.close()
         browser.close()
     server.stop()

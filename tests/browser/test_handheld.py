@@ -194,3 +194,123 @@ def test_a_retried_scan_is_applied_once(page, live_server):
     assert _quantity(live_server, "A-01", "KT-1") == before + 3  # placed once, not twice
     assert _scans(live_server, task_id) == 2  # the item and the bin, the retry stored nothing new
     assert _stock_is_clean(live_server)
+
+
+def _order_status(server, order_id: int) -> str:
+    from wms.orders.models import Order
+
+    with server.app.app_context():
+        return db.session.get(Order, order_id).status
+
+
+def test_pick_into_a_tote_then_pack_and_ship(page, live_server):
+    from tests.browser.live import pick_wave
+
+    order_id, task_id = pick_wave(live_server, "HH-PICK-1", [("KT-1", 2)])
+    sign_in(page, live_server, "piotr", "/hh/tasks?kind=pick")
+    page.click(f"[data-claim='{task_id}']")  # a tap claims the task and opens it
+    wait_ready(page)
+    wait_text(page, "#hh-next", f"Scan a tote for order {order_id}")
+    scan(page, "T-HH1")
+    prompt = wait_text(page, "#hh-next", "Go to bin ")
+    scan(page, prompt.split("Go to bin ")[1].split(":")[0])
+    wait_text(page, "#hh-next", "Scan item KT-1")
+    scan(page, GTINS["KT-1"])
+    wait_text(page, "#hh-next", "1 more × KT-1 into tote T-HH1")
+    type_slowly(page, "1")  # the rest, typed as a quantity
+    wait_text(page, "#hh-next", "Task done")
+    assert _stock_is_clean(live_server)
+
+    page.goto(f"{live_server.url}/hh/tasks?kind=pack")
+    wait_ready(page)
+    page.click("[data-claim]")
+    wait_ready(page)
+    wait_text(page, "#hh-next", "Scan tote T-HH1")
+    scan(page, "T-HH1")
+    wait_text(page, "#hh-next", "Check 2 × KT-1")
+    scan(page, GTINS["KT-1"])
+    scan(page, GTINS["KT-1"])
+    wait_until(lambda: page.is_visible("#hh-ship"), what="the shipping form")
+    assert _order_status(live_server, order_id) == "packed"
+    page.fill("[name=weight_g]", "1200")
+    page.select_option("#hh-carrier", "test")
+    page.click("#hh-ship button[type=submit]")
+    wait_text(page, "#hh-msg", "Shipped")
+    wait_until(lambda: _order_status(live_server, order_id) == "shipped", what="the order shipped")
+    assert _stock_is_clean(live_server)
+
+
+def test_move_stock_bin_to_bin_by_scanning(page, live_server):
+    before = (_quantity(live_server, "A-01", "KT-1"), _quantity(live_server, "B-01", "KT-1"))
+    sign_in(page, live_server, "ewa", "/hh/move")
+    wait_text(page, "#hh-next", "Zeskanuj lokację, z której bierzesz")
+    scan(page, "A-01")
+    wait_text(page, "#hh-from", "A-01")
+    scan(page, GTINS["KT-1"])
+    scan(page, GTINS["KT-1"])  # one more of the same
+    wait_text(page, "#hh-move-qty", "2")
+    type_slowly(page, "3")  # or typed
+    wait_text(page, "#hh-move-qty", "3")
+    scan(page, "B-01")
+    wait_text(page, "#hh-msg", "Przeniesiono 3 × KT-1 A-01 → B-01")
+    assert (_quantity(live_server, "A-01", "KT-1"), _quantity(live_server, "B-01", "KT-1")) == (
+        before[0] - 3,
+        before[1] + 3,
+    )
+    # More than the bin holds: refused, nothing moves.
+    scan(page, "B-01")
+    scan(page, GTINS["KT-1"])
+    type_slowly(page, "999")
+    scan(page, "A-02")
+    wait_until(lambda: flashes(page)[0] == "error", what="a refusal")
+    assert _quantity(live_server, "B-01", "KT-1") == before[1] + 3
+    assert _stock_is_clean(live_server)
+
+
+def test_a_short_pick_says_how_many_are_there(page, live_server):
+    from tests.browser.live import pick_wave
+
+    _order_id, task_id = pick_wave(live_server, "HH-SHORT-1", [("KT-1", 2)])
+    sign_in(page, live_server, "piotr", f"/hh/tasks/{task_id}")
+    scan(page, "T-HH2")
+    prompt = wait_text(page, "#hh-next", "Go to bin ")
+    bin_code = prompt.split("Go to bin ")[1].split(":")[0]
+    scan(page, bin_code)
+    wait_text(page, "#hh-next", "Scan item KT-1")
+    page.click("#hh-short")
+    wait_text(page, "#hh-qty-label", "How many are there?")
+    page.fill("#hh-qty-input", "0")
+    page.click("#hh-qty-ok")
+    wait_until(lambda: flashes(page) == ("ok", 3), what="the short pick taken")
+    with live_server.app.app_context():
+        counts = db.session.execute(select(Task).where(Task.kind == "count")).scalars().all()
+        assert any(task.reference.get("bin") == bin_code for task in counts)
+    assert _stock_is_clean(live_server)
+
+
+def test_a_blind_count_of_a_bin(page, live_server):
+    from wms.tasks.kinds.count import open_count_task
+    from wms.uow import unit_of_work
+
+    with live_server.app.app_context():
+        with unit_of_work() as session:
+            bin_ = session.execute(select(Bin).where(Bin.code == "C-01")).scalar_one()
+            task_id = open_count_task(session, bin_).id
+        db.session.remove()
+    sign_in(page, live_server, "ewa", f"/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "Zeskanuj lokację C-01")
+    assert not page.is_visible("#hh-finish")  # nothing to finish before the bin is scanned
+    scan(page, "C-01")
+    wait_text(page, "#hh-next", "C-01")
+    scan(page, GTINS["BOX-9"])
+    scan(page, GTINS["BOX-9"])
+    scan(page, GTINS["BOX-9"])
+    wait_until(lambda: flashes(page) == ("ok", 4), what="four scans taken")
+    lines = page.inner_text("#hh-lines")
+    assert "BOX-9" in lines and "3" in lines and "/" not in lines  # blind: what the books say is not shown
+    page.click("#hh-finish")
+    wait_text(page, "#hh-msg", "Zakończono")
+    with live_server.app.app_context():
+        assert db.session.get(Task, task_id).status == "done"
+    assert _quantity(live_server, "C-01", "BOX-9") == 3
+    assert _stock_is_clean(live_server)

@@ -452,26 +452,34 @@
     if (task.status === "awaiting_approval") return fmt("task_waiting");
     if (task.status === "cancelled") return task.next.prompt;
     var n = task.next || {};
-    var v = { bin: n.bin, sku: n.sku, qty: n.qty, order: n.order };
+    var ref = task.reference || {};
+    var v = { bin: n.bin, sku: n.sku, qty: n.qty, order: n.order || ref.order, tote: n.tote || task.tote };
     var key = null;
     switch (n.expect) {
       case "bin":
         key = task.kind === "putaway" && n.sku && n.qty ? "expect_bin_put" : task.kind === "pick" ? "expect_bin_pick" : "expect_bin";
         break;
-      case "product": key = n.qty > 1 && task.kind !== "count" ? "expect_product_qty" : "expect_product"; break;
-      case "tote": key = n.order ? "expect_tote_order" : "expect_tote"; break;
-      case "order": key = n.order ? "expect_order_id" : "expect_order"; break;
+      case "product":
+        if (task.kind === "pack") key = "expect_check";
+        else if (task.kind === "count" || !n.sku) key = "expect_count_items";
+        else key = n.qty > 1 ? "expect_product_qty" : "expect_product";
+        break;
+      case "tote":
+        key = task.kind === "pack" ? "expect_pack_tote" : v.order ? "expect_tote_order" : "expect_tote";
+        break;
+      case "order": key = v.order ? "expect_order_id" : "expect_order"; break;
       case "shelf": key = "expect_shelf"; break;
-      case "qty": key = task.kind === "count" ? "expect_qty_count" : "expect_qty"; break;
+      case "qty": key = task.kind === "pick" ? "expect_qty_pick" : task.kind === "count" ? "expect_qty_count" : "expect_qty"; break;
       case "nothing":
         key = task.lines.length && task.lines.every(function (l) { return l.done + (l.short || 0) >= l.qty; }) ? "expect_done" : null;
         break;
     }
-    return (key && fmt(key, v)) || fmt(key === "expect_bin_put" ? "expect_bin" : "", v) || n.prompt || "";
+    return (key && fmt(key, v)) || n.prompt || "";
   }
 
   function qtyMakesSense(task) {
     var e = task.next && task.next.expect;
+    if (task.kind === "count") return e === "qty" || e === "product"; // a count's bin is scanned, not counted
     return e === "qty" || e === "product" || e === "bin";
   }
 
@@ -512,13 +520,24 @@
       });
       var finish = $("hh-finish");
       // Finish only where it can be done: all scanned, or a count (the person says when the bin is counted).
-      finish.hidden = closed() || !(task.kind === "count" || (task.next && task.next.expect === "nothing"));
+      var expect = task.next && task.next.expect;
+      finish.hidden = closed() || !(expect === "nothing" || (task.kind === "count" && expect === "product"));
       finish.classList.toggle("hh-btn-go", task.next && task.next.expect === "nothing" && !closed());
       var short = $("hh-short");
-      if (short) short.hidden = closed() || !task.next || task.next.expect === "nothing";
+      // Short only at the bin: where the person can see that it holds less.
+      if (short) short.hidden = closed() || !task.next || ["bin", "product", "qty"].indexOf(task.next.expect) < 0;
       $("hh-qty").hidden = closed() || !qtyMakesSense(task);
       var ship = $("hh-ship");
-      if (ship) ship.hidden = !(task.status === "done" || (task.next && task.next.expect === "nothing"));
+      var shipping = !!ship && (task.status === "done" || (task.next && task.next.expect === "nothing"));
+      if (ship) ship.hidden = !shipping;
+      if (shipping) {
+        // Packed: what is left is the parcel. The scan field makes room for the form (a tracking number is scanned
+        // into its own field).
+        $("hh-scan-form").hidden = true;
+        $("hh-next").textContent = fmt("ship_prompt", { order: (task.reference || {}).order }) || promptOf(task);
+        list.hidden = true;
+        say("");
+      }
       if (closed() && task.kind !== "pack") say(fmt("task_done"), "ok");
     }
 
@@ -537,7 +556,7 @@
           good(fmt("finished"));
           if (task.kind !== "pack") setTimeout(function () { window.location.assign(DATA.list); }, 900);
         } else {
-          good(task.status === "done" ? fmt("task_done") : "");
+          good(task.status === "done" && task.kind !== "pack" ? fmt("task_done") : "");
         }
       } else {
         bad(errorText(body, res.status));
