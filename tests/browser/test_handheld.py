@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.browser.conftest import flashes, scan, sign_in, type_slowly, unsent, wait_ready, wait_text, wait_until
@@ -16,6 +17,10 @@ from wms.stock.models import StockMovement, StockQuant
 from wms.stock.service import check_stock
 from wms.tasks.models import Task, TaskScan
 from wms.tasks.service import receive
+
+expect = pytest.importorskip(
+    "playwright.sync_api", reason="browser tests: the playwright package is not installed"
+).expect
 
 _refs = itertools.count(1)
 
@@ -119,6 +124,11 @@ def test_two_scans_back_to_back_are_both_taken(page, live_server):
     sign_in(page, live_server, "piotr", f"/hh/tasks/{task_id}")
     wait_text(page, "#hh-next", "Scan item KT-1")
     before = _quantity(live_server, "A-01", "KT-1")
+    # A tap elsewhere (the title bar, the lines) leaves the scan field ready: the next scan still lands in it.
+    page.click(".hh-title")
+    expect(page.locator("#hh-scan")).to_be_focused()
+    page.click("#hh-lines")
+    expect(page.locator("#hh-scan")).to_be_focused()
     # Item and bin as two bursts with no pause: both queued, sent in order, both applied.
     scan(page, GTINS["KT-1"])
     scan(page, "A-01")
@@ -314,3 +324,14 @@ def test_a_blind_count_of_a_bin(page, live_server):
         assert db.session.get(Task, task_id).status == "done"
     assert _quantity(live_server, "C-01", "BOX-9") == 3
     assert _stock_is_clean(live_server)
+
+
+def test_a_gs1_label_with_the_lot_before_the_expiry_needs_the_group_separator(page, live_server):
+    sign_in(page, live_server, "piotr", "/hh/receive")
+    scan(page, "PO-GS-1")
+    wait_text(page, "#hh-reference", "PO-GS-1")
+    # The scanner sends FNC1 as the GS character (ASCII 29) after the variable-length lot.
+    scan(page, f"01{'0' + GTINS['LOT-1']}10L78\x1d17271130")
+    wait_text(page, "#hh-lines", "L78")
+    assert "2027-11-30" in page.inner_text("#hh-lines")
+    assert flashes(page)[0] == "ok"

@@ -203,3 +203,11 @@ def test_a_manager_must_name_the_location(client, floor):
     assert r.status_code == 422 and r.json["error"]["details"][0]["field"] == "location"
     r = _post(client, "/hh/api/receive", body | {"location": "WH1"}, csrf)
     assert r.status_code == 201
+
+
+def test_floor_roles_find_the_handheld_in_the_menu(client, floor):
+    sign_in(client, "piotr")
+    assert 'href="/hh"' in client.get("/").get_data(as_text=True)
+    boss = new_client(client.application)
+    sign_in(boss, "boss")
+    assert 'href="/hh"' not in boss.get("/").get_data(as_text=True)
