@@ -385,14 +385,36 @@ def cancel_order_and_work(
     back to the shelves; the tote is free. One unit of work; locks the order row first (as a pick does after its
     task). Raises what ``cancel_order`` raises."""
     with unit_of_work() as session:
+        locked = _lock_active_tasks(session, order_id)
         before = session.execute(select(Order.status).where(Order.id == order_id).with_for_update()).scalar()
         order = cancel_order(order_id, channel_id=channel_id, actor=actor, device=device)
         if before in (OrderStatus.RESERVED, OrderStatus.PICKING):
-            _undo_floor_work(session, order_id)
+            _undo_floor_work(session, order_id, locked)
         return order
 
 
-def _undo_floor_work(session: Session, order_id: int) -> None:
+def _lock_active_tasks(session: Session, order_id: int) -> set[int]:
+    """Lock the order's active pick and pack task rows, in id order, before its order row: a scan locks its task,
+    then the order, so a cancel that took the order first and then a task would wait on a scan waiting on it."""
+    ids = sorted(
+        session.execute(
+            select(Task.id)
+            .join(TaskLine, TaskLine.task_id == Task.id)
+            .where(
+                TaskLine.order_id == order_id, Task.kind.in_((TaskKind.PICK, TaskKind.PACK)), Task.status.in_(ACTIVE)
+            )
+            .distinct()
+        ).scalars()
+    )
+    if ids:
+        session.execute(select(Task.id).where(Task.id.in_(ids)).order_by(Task.id).with_for_update()).all()
+    return set(ids)
+
+
+def _undo_floor_work(session: Session, order_id: int, locked: set[int]) -> None:
+    """Close the cancelled order's unpicked lines and send its picked units back. Task rows change only where
+    ``locked`` (a task that appeared after the locks were taken keeps its status; its closed lines show it done
+    at its next scan)."""
     lines = list(
         session.execute(
             select(TaskLine)
@@ -405,9 +427,11 @@ def _undo_floor_work(session: Session, order_id: int) -> None:
     touched: dict[int, Task] = {}
     for line in lines:
         task = session.get(Task, line.task_id)
-        touched[task.id] = task
+        if task.id in locked:
+            touched[task.id] = task
         if task.kind == TaskKind.PACK:
-            task.status = TaskStatus.CANCELLED
+            if task.id in locked:
+                task.status = TaskStatus.CANCELLED
         elif line.done + line.short < line.qty:
             line.qty = line.done + line.short  # nothing more of a cancelled order is picked
     session.flush()
