@@ -19,10 +19,11 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from wms.api.schemas import OrderIn
 from wms.auth.service import create_user, find_user
-from wms.catalog.models import Product
+from wms.catalog.models import Barcode, Product
 from wms.catalog.rules import with_check_digit
 from wms.catalog.service import import_products
 from wms.channels.models import Channel
@@ -32,13 +33,20 @@ from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.locations.service import upsert_location
 from wms.orders.models import Order
-from wms.orders.service import cancel_order, place_order
+from wms.orders.service import place_order
+from wms.picking.models import Wave
+from wms.picking.service import due_by_line, release_wave
 from wms.printing.service import add_printer, get_printer, printer_url_policy
 from wms.printing.stations import create_station_token
 from wms.server import schema_state
 from wms.stock.bins import upsert_bin
 from wms.stock.models import StockQuant
-from wms.stock.service import move, receive
+from wms.stock.service import receive
+from wms.tasks.counts import open_counts
+from wms.tasks.kinds.pick import cancel_order_and_work
+from wms.tasks.models import Task
+from wms.tasks.service import apply_scan, complete_task
+from wms.tasks.service import receive as receive_into_dock
 
 # --- the retailer -------------------------------------------------------------------------------------------
 
@@ -572,6 +580,7 @@ class DemoResult:
     users: list[tuple[str, str, str | None, str, bool]]  # username, role, location, password, created now
     counts: dict[str, int]
     orders: list[tuple[str, str, str]]  # external id, status, story
+    floor: list[str]  # the floor work seeded (put-away, wave, count)
     sample_skus: list[str]
     seconds: float
 
@@ -620,12 +629,16 @@ def seed(echo=lambda message: None) -> DemoResult:
     products = catalogue()
     echo(_seed_products(products))
     receipts, dock = stock_plan(products)
-    echo(_seed_stock(products, receipts, dock))
+    echo(_seed_stock(receipts))
     channel_ids, channel_token = _seed_channels()
     users = _seed_users()
     echo(f"{len(CHANNELS)} channels, {len(USERS)} users")
+    floor = [_seed_putaway(products, dock)]
+    echo(floor[0])
     orders = _seed_orders(products, sellable_plan(receipts, dock), channel_ids)
     echo(f"{len(orders)} orders")
+    floor += [_seed_wave(), _seed_count()]
+    echo("; ".join(floor[1:]))
     echo(_seed_printers())
     integration_token = create_token("integration", "demo ERP")
     station_token = create_station_token(DEMO_STATION, f"{DEMO_STATION} demo agent")
@@ -637,6 +650,7 @@ def seed(echo=lambda message: None) -> DemoResult:
         users=users,
         counts=_counts(),
         orders=orders,
+        floor=floor,
         sample_skus=[p.sku for p in (products[0], products[60], products[-3])],
         seconds=time.monotonic() - started,
     )
@@ -664,19 +678,83 @@ def _seed_products(products: list[DemoProduct]) -> str:
     return f"{len(products)} products ({result['created']} new)"
 
 
-def _seed_stock(products: list[DemoProduct], receipts: list[ReceiptPlan], dock: ReceiptPlan) -> str:
+def _seed_stock(receipts: list[ReceiptPlan]) -> str:
     created = 0
     for plan in receipts:
         created += receive(plan.location, plan.bin, plan.reference, plan.lines, actor="demo")[1]
-    if receive(dock.location, dock.bin, dock.reference, dock.lines, actor="demo")[1]:
-        created += 1
-        # Put away part of the delivery; the rest waits on the dock. Only when the receipt is new, so that a
-        # second run does not move the same units again.
-        by_sku = {p.sku: p for p in products}
-        for line in dock.lines[:DOCK_PUT_AWAY]:
-            product = by_sku[line["sku"]]
-            move(dock.location, dock.bin, warehouse_pick_bin(product), product.sku, line["qty"], actor="picker")
-    return f"{len(receipts) + 1} receipts ({created} new)"
+    return f"{len(receipts)} receipts ({created} new)"
+
+
+# --- floor work: a put-away in progress, a released wave, a count waiting for a manager -------------------------
+
+FLOOR_PICKER = "picker"
+FLOOR_MANAGER = "manager"
+#: a pallet in bulk that the picker counted short: over the threshold, so it waits on the counts page
+COUNTED_SHORT_BY = 8
+
+
+def _seed_putaway(products: list[DemoProduct], dock: ReceiptPlan) -> str:
+    """The delivery on the dock opens a put-away; the picker has put its first lines away by scanning (the item,
+    then the bin the WMS named) and left the rest. Only when the receipt is new, so a second run moves nothing."""
+    result, created = receive_into_dock(dock.location, dock.bin, dock.reference, dock.lines, actor="demo")
+    if not created:
+        return "put-away: the dock delivery was seeded before"
+    picker = find_user(FLOOR_PICKER)
+    task_id = db.session.execute(
+        select(Task.id).where(Task.kind == "putaway").order_by(Task.id.desc()).limit(1)
+    ).scalar_one()
+    by_sku = {p.sku: p for p in products}
+    for n, line in enumerate(dock.lines[:DOCK_PUT_AWAY], start=1):
+        answer = apply_scan(task_id, f"demo-item-{n}", by_sku[line["sku"]].barcodes[0], None, picker, "demo")
+        bin_code = answer["task"]["next"]["bin"]
+        apply_scan(task_id, f"demo-bin-{n}", bin_code, None, picker, "demo")
+    return f"put-away task {task_id}: {DOCK_PUT_AWAY} of {len(dock.lines)} lines of {result['reference']} put away"
+
+
+def _seed_wave() -> str:
+    """Release the older half of the warehouse's due orders as one wave (the rest stays for the manager)."""
+    if db.session.execute(select(Wave.id).limit(1)).first() is not None:
+        db.session.rollback()
+        return "wave: released before"
+    warehouse = db.session.execute(select(Location.id).where(Location.code == "WH1")).scalar_one()
+    due = sorted({d.order_id for d in due_by_line(db.session, warehouse)})
+    db.session.rollback()
+    if not due:
+        return "wave: no order is due at WH1"
+    wave = release_wave("WH1", order_ids=due[: max(1, len(due) // 2)], max_orders=4, actor=FLOOR_MANAGER)
+    return f"wave {wave['id']} at WH1: {len(wave['orders'])} orders in {len(wave['tasks'])} pick task(s)"
+
+
+def _seed_count() -> str:
+    """A count of a bulk pallet that the picker found short: it waits for the manager's approval."""
+    if db.session.execute(select(Task.id).where(Task.kind == "count").limit(1)).first() is not None:
+        db.session.rollback()
+        return "count: seeded before"
+    row = db.session.execute(
+        select(Bin.code, Barcode.code, StockQuant.qty)
+        .join(StockQuant, StockQuant.bin_id == Bin.id)
+        .join(Product, Product.id == StockQuant.product_id)
+        .join(Barcode, Barcode.product_id == Product.id)
+        .join(Location, Location.id == Bin.location_id)
+        .where(
+            Location.code == "WH1",
+            Bin.kind == "bulk",
+            StockQuant.qty > 2 * COUNTED_SHORT_BY,
+            Product.track_lots.is_(False),
+        )
+        .order_by(Bin.sequence, Bin.code)
+        .limit(1)
+    ).first()
+    db.session.rollback()
+    if row is None:
+        return "count: no pallet to count"
+    bin_code, barcode, qty = row
+    (task_id,) = open_counts("WH1", [bin_code], actor=FLOOR_MANAGER)["tasks"]
+    picker = find_user(FLOOR_PICKER)
+    apply_scan(task_id, "demo-count-bin", bin_code, None, picker, "demo")
+    apply_scan(task_id, "demo-count-item", barcode, qty - COUNTED_SHORT_BY, picker, "demo")
+    status = complete_task(task_id, picker)["status"]
+    return f"count task {task_id} of {bin_code}: {qty - COUNTED_SHORT_BY} counted of {qty} on the books ({status})"
 
 
 def _seed_channels() -> tuple[dict[str, int], str]:
@@ -769,7 +847,7 @@ def _seed_orders(
         payload = OrderIn.model_validate(plan.payload).model_dump(mode="json")
         order, _created = place_order(channel_ids[plan.channel], payload, actor=f"channel:{plan.channel}")
         if plan.cancel:
-            order = cancel_order(order.id, actor="customer service")
+            order = cancel_order_and_work(order.id, actor="customer service")
         orders.append((order.external_id, order.status, plan.story))
     db.session.rollback()
     return orders
@@ -807,6 +885,13 @@ def _print_summary(result: DemoResult, database: str) -> None:
     for external_id, status, story in result.orders:
         echo(f"    {external_id:<16} {status:<10} {story}")
     echo("  Returns are not in the demo yet: the returns flow is not built.")
+    echo("")
+    echo("On the floor:")
+    for line in result.floor:
+        echo(f"  {line}")
+    picker = next(user for user in result.users if user[0] == FLOOR_PICKER)
+    echo(f"  Handheld (a phone or a 360x640 window): {result.url}/hh  as {picker[0]} / {picker[3]}")
+    echo(f"  Waves to release: {result.url}/waves; counts to approve: {result.url}/counts  (as manager)")
     echo("")
     echo("Start the server, then open the URL:")
     echo("  wms serve")

@@ -11,12 +11,13 @@ from sqlalchemy import func, inspect, select
 from tests.factories import Api, fast_password_hashing, make_product
 from wms import create_app
 from wms.auth.service import authenticate_user
-from wms.channels.service import authenticate
+from wms.channels.service import authenticate, create_token
 from wms.cli import main
 from wms.extensions import db
 from wms.orders.models import Order
 from wms.orders.service import get_order, order_view
 from wms.stock.service import check_stock
+from wms.tasks.models import Task
 
 #: grows on every run by design: each run prints new tokens
 TOKEN_TABLE = "api_token"
@@ -118,7 +119,7 @@ def test_demo_data_is_usable(seeded, demo_app):
     # Orders of every kind.
     orders = {o.external_id: order_view(get_order(o.id)) for o in db.session.execute(select(Order)).scalars()}
     statuses = {o["status"] for o in orders.values()}
-    assert statuses == {"reserved", "cancelled"}
+    assert statuses == {"reserved", "picking", "cancelled"}  # the older half of the warehouse's orders is picking
     split = orders["WEB-100233"]["lines"][0]["allocations"]
     assert [a["location"] for a in split] == ["WH1", "ST-WAW"]
     transfer = orders["WEB-100235"]["lines"]
@@ -155,3 +156,28 @@ def test_demo_on_postgres(pg_app, cheap_hashes):
     run_demo(pg_app)
     assert counts() == seeded
     assert "alembic_version" in inspect(db.engine).get_table_names()
+
+
+def test_demo_floor_work_is_there_to_pick_up(seeded, demo_app):
+    """A released wave, a put-away in progress and a count waiting for a manager; the printed handheld URL."""
+    tasks = {}
+    for task in db.session.execute(select(Task).order_by(Task.id)).scalars():
+        tasks.setdefault(task.kind, []).append(task)
+    (putaway,) = tasks["putaway"]
+    assert putaway.status == "in_progress" and putaway.assignee_id is not None
+    assert 0 < sum(line.done for line in putaway.lines) < sum(line.qty for line in putaway.lines)
+    assert tasks["pick"] and {t.status for t in tasks["pick"]} == {"open"}
+    assert all(t.reference["wave"] for t in tasks["pick"])
+    (count,) = tasks["count"]
+    assert count.status == "awaiting_approval"
+    # the picker's handheld can see the wave's tasks and work them (here: the tote scan of the first pick task)
+    client = demo_app.test_client()
+    picker = {"Authorization": "Bearer " + create_token("staff", username="picker")}
+    listed = client.get("/api/v1/tasks?kind=pick", headers=picker).json["tasks"]
+    assert [t["id"] for t in listed] == [t.id for t in tasks["pick"]]
+    first = listed[0]
+    assert first["next"]["expect"] == "tote"
+    r = client.post(f"/api/v1/tasks/{first['id']}/scans", json={"id": "demo-1", "code": "T-0001"}, headers=picker)
+    assert r.status_code == 200 and r.json["task"]["next"]["expect"] == "bin"
+    assert "http://127.0.0.1:8000/hh" in seeded[1] and "picker / demo-picker" in seeded[1]
+    assert check_stock() == []
