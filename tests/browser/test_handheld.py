@@ -335,3 +335,27 @@ def test_a_gs1_label_with_the_lot_before_the_expiry_needs_the_group_separator(pa
     wait_text(page, "#hh-lines", "L78")
     assert "2027-11-30" in page.inner_text("#hh-lines")
     assert flashes(page)[0] == "ok"
+
+
+def test_on_a_shared_handheld_a_kept_scan_waits_for_the_person_who_made_it(page, live_server):
+    task_id = _delivery(live_server, [("KT-1", 1)])
+    sign_in(page, live_server, "piotr", f"/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "Scan item KT-1")
+    page.route("**/api/v1/tasks/*/scans", lambda route: route.abort())
+    scan(page, GTINS["KT-1"])
+    wait_until(lambda: unsent(page) == 1, what="one unsent scan")
+    page.goto(f"{live_server.url}/hh")
+    page.click(".hh-foot form[action='/logout'] button")
+    page.unroute("**/api/v1/tasks/*/scans")
+    sign_in(page, live_server, "ewa", "/hh")
+    assert unsent(page) == 0  # not hers: not counted, not sent in her name
+    page.wait_for_timeout(1500)
+    assert _scans(live_server, task_id) == 0
+    page.goto(f"{live_server.url}/hh")
+    page.click(".hh-foot form[action='/logout'] button")
+    sign_in(page, live_server, "piotr", "/hh")
+    wait_until(lambda: _scans(live_server, task_id) == 1, what="piotr's scan sent in his session")
+    with live_server.app.app_context():
+        from wms.auth.models import User
+
+        assert db.session.get(User, db.session.get(Task, task_id).assignee_id).username == "piotr"

@@ -20,6 +20,7 @@
   var T = DATA.text || {};
   var app = document.querySelector(".hh-app");
   var PAGE = app ? app.getAttribute("data-page") : "";
+  var USER = app ? app.getAttribute("data-user") : "";
   var CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var BURST_MS = 35;
   var TIMEOUT_MS = 10000;
@@ -188,7 +189,31 @@
     });
   }
 
+  // The outbox is the device's, the scans are a person's: on a shared handheld each is sent only in the session
+  // of the person who made it (the next person's session would otherwise apply it in their name).
+  function mine(item) { return item.user === USER; }
+
+  function outboxWalk(store, firstOnly) {
+    return new Promise(function (resolve, reject) {
+      var req = store.openCursor();
+      var first = null;
+      var count = 0;
+      req.onsuccess = function () {
+        var cursor = req.result;
+        if (!cursor) { resolve({ first: first, count: count }); return; }
+        if (mine(cursor.value)) {
+          count += 1;
+          if (!first) first = cursor.value;
+          if (firstOnly) { resolve({ first: first, count: count }); return; }
+        }
+        cursor.continue();
+      };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+
   function outboxAdd(item) {
+    item.user = USER;
     return outboxRun("readwrite", function (store) {
       if (!store) { item.seq = ++memorySeq; memoryOutbox.push(item); return item.seq; }
       return request(store.add(item));
@@ -196,8 +221,8 @@
   }
   function outboxFirst() {
     return outboxRun("readonly", function (store) {
-      if (!store) return memoryOutbox[0] || null;
-      return request(store.openCursor()).then(function (cursor) { return cursor ? cursor.value : null; });
+      if (!store) return memoryOutbox.filter(mine)[0] || null;
+      return outboxWalk(store, true).then(function (r) { return r.first; });
     });
   }
   function outboxDelete(seq) {
@@ -208,8 +233,8 @@
   }
   function outboxCount() {
     return outboxRun("readonly", function (store) {
-      if (!store) return memoryOutbox.length;
-      return request(store.count());
+      if (!store) return memoryOutbox.filter(mine).length;
+      return outboxWalk(store, false).then(function (r) { return r.count; });
     });
   }
 
