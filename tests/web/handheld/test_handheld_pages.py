@@ -211,3 +211,16 @@ def test_floor_roles_find_the_handheld_in_the_menu(client, floor):
     boss = new_client(client.application)
     sign_in(boss, "boss")
     assert 'href="/hh"' not in boss.get("/").get_data(as_text=True)
+
+
+def test_the_language_switch_on_the_handheld_comes_back_to_it(client, floor):
+    set_user_language("piotr", "en", actor="test")
+    sign_in(client, "piotr")
+    _task()
+    _task("ST1", "S-DOCK", "PO-ST")  # another location's: not counted for a picker at WH1
+    html = client.get("/hh").get_data(as_text=True)
+    assert "Put away" in html and 'aria-label="1 open"' in html
+    r = client.post("/account/language?next=/hh", data={"language": "pl"})
+    assert r.status_code == 303 and r.headers["Location"] == "/hh"
+    html = client.get("/hh").get_data(as_text=True)
+    assert "Rozlokuj" in html and 'lang="pl"' in html
