@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import gtin13, make_bin, make_product
-from tests.web.staff import cheap_hashes_fixture, client_fixture, new_client, shop_fixture, sign_in  # noqa: F401
+from tests.web.staff import (  # noqa: F401
+    cheap_hashes_fixture,
+    client_fixture,
+    make_shop,
+    new_client,
+    shop_fixture,
+    sign_in,
+)
 from wms.auth.service import set_user_language
 from wms.extensions import db
 from wms.stock.models import Lot, Receipt
@@ -27,6 +34,17 @@ def floor(app, shop):
     make_bin("WH1", "DOCK-2", "dock", 5)
     make_bin("ST1", "S-DOCK", "dock", 0)
     return shop
+
+
+@pytest.fixture
+def both(any_app, cheap_hashes, tmp_path, monkeypatch):
+    """The floor on SQLite and on PostgreSQL (receipts insert-or-nothing and read JSON references), and a client."""
+    monkeypatch.setitem(any_app.config, "PRINTER_DIR_ROOT", str(tmp_path))
+    make_shop(tmp_path)
+    make_product("GLUE", "Klej", barcodes=[LOT_GTIN], track_lots=True)
+    make_bin("WH1", "DOCK-2", "dock", 5)
+    make_bin("ST1", "S-DOCK", "dock", 0)
+    return new_client(any_app)
 
 
 def _task(location: str = "WH1", bin_code: str = "DOCK", reference: str = "PO-1") -> int:
@@ -118,7 +136,8 @@ def test_another_locations_task_is_not_found(client, floor):
     assert kasia.get(f"/hh/tasks/{theirs}").status_code == 200
 
 
-def test_resolve_says_what_a_scan_is_with_lot_and_expiry(client, floor):
+def test_resolve_says_what_a_scan_is_with_lot_and_expiry(both):
+    client = both
     sign_in(client, "piotr")
     csrf = _csrf(client)
     r = _post(client, "/hh/api/resolve", {"code": "5901234123457"}, csrf)
@@ -149,7 +168,8 @@ def test_the_json_endpoints_need_the_csrf_header_and_a_sign_in(client, floor):
     assert _receipts("PO-X") == 0
 
 
-def test_receive_books_the_delivery_into_the_first_dock_and_opens_the_putaway(client, floor):
+def test_receive_books_the_delivery_into_the_first_dock_and_opens_the_putaway(both):
+    client = both
     sign_in(client, "piotr")
     csrf = _csrf(client)
     body = {
@@ -173,7 +193,8 @@ def test_receive_books_the_delivery_into_the_first_dock_and_opens_the_putaway(cl
     assert db.session.execute(select(func.count(Task.id))).scalar_one() == 1
 
 
-def test_receive_refuses_what_it_cannot_book_and_books_nothing(client, floor):
+def test_receive_refuses_what_it_cannot_book_and_books_nothing(both):
+    client = both
     sign_in(client, "piotr")
     csrf = _csrf(client)
     no_lot = {"reference": "PO-8", "lines": [{"sku": "GLUE", "qty": 1}]}
