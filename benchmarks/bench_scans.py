@@ -335,24 +335,32 @@ def _server_time(client, bare, info: dict[str, Any]) -> dict[str, Any]:
         bare.post(f"/bare/scan/{n % TASKS + 1}", json={"id": f"w{n}", "code": f"TASK-{n % TASKS + 1:05d}"})
     wms_times: list[float] = []
     bare_times: list[float] = []
+    wms_cpu: list[float] = []
+    bare_cpu: list[float] = []
+    by_kind: dict[str, list[float]] = defaultdict(list)
     statuses: Counter = Counter()
     bare_statuses: Counter = Counter()
     errors: list[str] = []
     rounds = 0
-    clock = time.perf_counter
+    clock, cpu = time.perf_counter, time.thread_time
     while steps:
         rounds += 1
         for task_id in list(steps):
+            expect = steps[task_id]["expect"]
             body = _scan_body(steps[task_id], f"m{rounds}", info["gtins"])
             url = f"/api/v1/tasks/{task_id}/scans"
-            t0 = clock()
-            r = client.post(url, json=body, headers=headers[task_id])
-            t1 = clock()
             row = row_of[task_id]
-            rb = bare.post(f"/bare/scan/{row}", json={"id": f"m{rounds}", "code": f"TASK-{row:05d}"})
-            t2 = clock()
+            bare_body = {"id": f"m{rounds}", "code": f"TASK-{row:05d}"}
+            c0, t0 = cpu(), clock()
+            r = client.post(url, json=body, headers=headers[task_id])
+            t1, c1 = clock(), cpu()
+            rb = bare.post(f"/bare/scan/{row}", json=bare_body)
+            t2, c2 = clock(), cpu()
             wms_times.append(t1 - t0)
             bare_times.append(t2 - t1)
+            wms_cpu.append(c1 - c0)
+            bare_cpu.append(c2 - c1)
+            by_kind[expect].append(t1 - t0)
             statuses[r.status_code] += 1
             bare_statuses[rb.status_code] += 1
             if r.status_code != 200:
@@ -372,6 +380,9 @@ def _server_time(client, bare, info: dict[str, Any]) -> dict[str, Any]:
         "max": max(wms_times),
         "bare_p50": _percentile(bare_times, 0.50),
         "bare_p99": _percentile(bare_times, 0.99),
+        "cpu_p50": _percentile(wms_cpu, 0.50),
+        "bare_cpu_p50": _percentile(bare_cpu, 0.50),
+        "by_kind": {k: (len(v), _percentile(v, 0.50), _percentile(v, 0.99)) for k, v in by_kind.items()},
         "statuses": dict(statuses),
         "bare_statuses": dict(bare_statuses),
         "errors": errors[:5],
@@ -444,6 +455,7 @@ def run(kind: str, settings: Settings) -> list[Row]:
         log(f"scans/{kind}: statements of one '{expect}' scan ({len(sqls)}):\n      " + "\n      ".join(sqls))
     statements = ", ".join(f"{k} {m:g} (max {x})" for k, (m, x) in mix["statements"].items())
     orders, lines = shape
+    kinds = sorted(timed["by_kind"].items(), key=lambda item: ["tote", "bin", "product", "qty"].index(item[0]))
     p99_row = Row(
         f"scans: server time per scan p99, {TASKS} tasks in flight",
         kind,
@@ -459,7 +471,11 @@ def run(kind: str, settings: Settings) -> list[Row]:
             f"after the run: check_stock clean, every task done, {info.get('pack_tasks', '?')} pack tasks opened"
             if not problems
             else "after the run: see the problems below",
-            f"SQL statements per scan incl. COMMIT (median, max), by what next expected: {statements}",
+            "by what next expected (scans, p50, p99): "
+            + ", ".join(f"{k} {n:,} {p50 * 1000:.1f}/{p99 * 1000:.1f} ms" for k, (n, p50, p99) in kinds),
+            f"SQL statements per scan incl. BEGIN/COMMIT (median, max): {statements}",
+            f"CPU time of the calling thread per scan (median; on SQLite it includes the database's work, on "
+            f"PostgreSQL not): WMS {timed['cpu_p50'] * 1000:.2f} ms, bare {timed['bare_cpu_p50'] * 1000:.2f} ms",
             *problems,
         ],
         {k: v for k, v in timed.items() if k != "errors"},
