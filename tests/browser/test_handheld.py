@@ -243,6 +243,9 @@ def test_pick_into_a_tote_then_pack_and_ship(page, live_server):
     wait_until(lambda: page.is_visible("#hh-ship"), what="the shipping form")
     assert _order_status(live_server, order_id) == "packed"
     page.fill("[name=weight_g]", "1200")
+    page.click(".hh-next")  # away from the field: a scan now is the parcel's tracking label
+    scan(page, "TRK-123")
+    assert page.input_value("#hh-tracking") == "TRK-123"
     page.select_option("#hh-carrier", "test")
     page.click("#hh-ship button[type=submit]")
     wait_text(page, "#hh-msg", "Shipped")

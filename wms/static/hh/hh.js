@@ -595,6 +595,15 @@
     }
 
     onEnter = function (value, how) {
+      var ship = $("hh-ship");
+      if (ship && !ship.hidden) {
+        // Packed: a scan now is the parcel's tracking label (the task takes no more scans).
+        $("hh-carrier").value = "manual";
+        $("hh-carrier").dispatchEvent(new Event("change"));
+        $("hh-tracking").value = value;
+        good("");
+        return;
+      }
       if (!how.scanned && /^\d{1,6}$/.test(value) && qtyMakesSense(task)) {
         var n = Number(value);
         if (n < 1) { bad(fmt("err_qty")); return; }
