@@ -362,3 +362,26 @@ def test_on_a_shared_handheld_a_kept_scan_waits_for_the_person_who_made_it(page,
         from wms.auth.models import User
 
         assert db.session.get(User, db.session.get(Task, task_id).assignee_id).username == "piotr"
+
+
+def test_a_server_error_keeps_the_scan_and_a_refusal_drops_it(page, live_server):
+    task_id = _delivery(live_server, [("KT-1", 1)])
+    sign_in(page, live_server, "piotr", f"/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "Scan item KT-1")
+    answers = iter([503])
+
+    def flaky(route):
+        status = next(answers, None)
+        if status is None:
+            route.continue_()
+        else:
+            route.fulfill(status=status, content_type="application/json", body='{"error": {"code": "x"}}')
+
+    page.route("**/api/v1/tasks/*/scans", flaky)
+    scan(page, GTINS["KT-1"])
+    wait_text(page, "#hh-next", "Put 1 × KT-1 in A-01")  # the 503 was kept and sent again
+    assert _scans(live_server, task_id) == 1
+    scan(page, "NO-SUCH-CODE")  # a 422: dropped at once, red, nothing changes
+    wait_text(page, "#hh-msg", "Unknown code: NO-SUCH-CODE")
+    assert flashes(page)[0] == "error" and unsent(page) == 0
+    assert _scans(live_server, task_id) == 1
