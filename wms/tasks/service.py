@@ -8,10 +8,12 @@ A scan that is refused stores nothing (it changed nothing, so trying it again is
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from wms.auth.models import MANAGER_ROLES, User
 from wms.catalog.models import Product
@@ -114,47 +116,89 @@ def _visible(session: Session, task_id: int, user: User, lock: bool = False) -> 
     return task
 
 
-def _line_states(session: Session, task: Task) -> list[rules.LineState]:
-    product_ids = {line.product_id for line in task.lines}
-    bin_ids = {line.bin_id for line in task.lines if line.bin_id}
-    skus = dict(session.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids))).all())
-    bins = dict(session.execute(select(Bin.id, Bin.code).where(Bin.id.in_(bin_ids))).all()) if bin_ids else {}
-    order_ids = {line.order_id for line in task.lines if line.order_id}
-    totes = (
-        dict(session.execute(select(Order.id, Order.tote).where(Order.id.in_(order_ids))).all()) if order_ids else {}
-    )
+@dataclass
+class _Names:
+    """What a task's view shows by name, read with its lines in one statement: skus by product id, bin codes by
+    bin id, totes by order id, the location's code."""
+
+    location: str
+    skus: dict[int, str] = field(default_factory=dict)
+    bins: dict[int, str] = field(default_factory=dict)
+    totes: dict[int, str | None] = field(default_factory=dict)
+
+
+def _load_lines(session: Session, task: Task) -> _Names:
+    """Load the task's lines (into ``task.lines``) with their skus, bin codes and totes, in one statement."""
+    rows = session.execute(
+        select(TaskLine, Product.sku, Bin.code, Order.tote, Location.code)
+        .join(Product, Product.id == TaskLine.product_id)
+        .join(Location, Location.id == task.location_id)
+        .outerjoin(Bin, Bin.id == TaskLine.bin_id)
+        .outerjoin(Order, Order.id == TaskLine.order_id)
+        .where(TaskLine.task_id == task.id)
+        .order_by(TaskLine.line_no)
+    ).all()
+    set_committed_value(task, "lines", [row[0] for row in rows])
+    if rows:
+        names = _Names(location=rows[0][4])
+    else:
+        names = _Names(
+            location=session.execute(select(Location.code).where(Location.id == task.location_id)).scalar_one()
+        )
+    for line, sku, bin_code, tote, _ in rows:
+        names.skus[line.product_id] = sku
+        if line.bin_id:
+            names.bins[line.bin_id] = bin_code
+        if line.order_id:
+            names.totes[line.order_id] = tote
+    return names
+
+
+def _states(session: Session, task: Task, names: _Names) -> list[rules.LineState]:
+    """The lines as the rules see them, from the loaded lines; names the work added (a product counted, a bin
+    named, a line on another bin) are read then; a kind that gives an order a tote says so in ``Work.totes``."""
+    missing_skus = {line.product_id for line in task.lines} - names.skus.keys()
+    if missing_skus:
+        names.skus.update(session.execute(select(Product.id, Product.sku).where(Product.id.in_(missing_skus))).all())
+    missing_bins = {line.bin_id for line in task.lines if line.bin_id} - names.bins.keys()
+    if missing_bins:
+        names.bins.update(session.execute(select(Bin.id, Bin.code).where(Bin.id.in_(missing_bins))).all())
+    missing_orders = {line.order_id for line in task.lines if line.order_id} - names.totes.keys()
+    if missing_orders:
+        names.totes.update(session.execute(select(Order.id, Order.tote).where(Order.id.in_(missing_orders))).all())
     return [
         rules.LineState(
             line_no=line.line_no,
             product_id=line.product_id,
-            sku=skus[line.product_id],
+            sku=names.skus[line.product_id],
             qty=line.qty,
             done=line.done,
-            bin=bins.get(line.bin_id) if line.bin_id else None,
+            bin=names.bins.get(line.bin_id) if line.bin_id else None,
             lot=line.lot or "",
             item_scanned=line.item_scanned,
             bin_scanned=line.bin_scanned,
             short=line.short,
             order=line.order_id,
             order_line=line.order_line_id,
-            tote=totes.get(line.order_id) if line.order_id else task.tote,
+            tote=names.totes.get(line.order_id) if line.order_id else task.tote,
         )
-        for line in task.lines
+        for line in sorted(task.lines, key=lambda line: line.line_no)
     ]
 
 
-def task_view(session: Session, task: Task) -> dict[str, Any]:
-    """The API's task: ``{id, kind, status, location, assignee, reference, tote, lines, next}``."""
-    states = _line_states(session, task)
-    orders = {line.line_no: line.order_id for line in task.lines}
-    location = session.get(Location, task.location_id)
+def task_view(session: Session, task: Task, names: _Names | None = None) -> dict[str, Any]:
+    """The API's task: ``{id, kind, status, location, assignee, reference, tote, lines, next}``. ``names``: what
+    was read with the lines earlier in this unit of work (else the lines are read now)."""
+    if names is None:
+        names = _load_lines(session, task)
+    states = _states(session, task, names)
     assignee = session.get(User, task.assignee_id) if task.assignee_id else None
     closed = task.status in CLOSED
     return {
         "id": task.id,
         "kind": task.kind,
         "status": task.status,
-        "location": location.code,
+        "location": names.location,
         "assignee": assignee.username if assignee else None,
         "reference": task.reference,
         "tote": task.tote,
@@ -167,7 +211,7 @@ def task_view(session: Session, task: Task) -> dict[str, Any]:
                 **({"short": s.short} if s.short else {}),
                 "bin": s.bin,
                 "lot": s.lot or None,
-                "order": orders[s.line_no],
+                "order": s.order,
             }
             for s in states
         ],
@@ -218,7 +262,8 @@ def apply_scan(
         if qty is not None and qty < 1:
             raise ValidationError.one("qty", "must be at least 1")
         handler = handler_for(task.kind)
-        work = Work(session, task, user, device, _line_states(session, task))
+        names = _load_lines(session, task)
+        work = Work(session, task, user, device, _states(session, task, names), names.totes)
         step = handler.next_step(task, work.states)
         if step["expect"] == "nothing":
             raise InvalidState(f"task {task.id}: {step['prompt']}", {"status": task.status})
@@ -229,7 +274,7 @@ def apply_scan(
             raise ValidationError.one("code", f"scan a code: {step['prompt']}")
         message = handler.scan(work, facts, qty)
         handler.after_scan(work)
-        return _answer(session, task, client_id, code or "", message, user, device)
+        return _answer(session, task, client_id, code or "", message, user, device, names)
 
 
 def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device: str | None = None) -> dict[str, Any]:
@@ -246,10 +291,11 @@ def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device:
         if qty_found < 0:
             raise ValidationError.one("qty_found", "must be 0 or more")
         handler = handler_for(task.kind)
-        work = Work(session, task, user, device, _line_states(session, task))
+        names = _load_lines(session, task)
+        work = Work(session, task, user, device, _states(session, task, names), names.totes)
         message = handler.short(work, qty_found)
         handler.after_scan(work)
-        return _answer(session, task, client_id, f"short:{qty_found}", message, user, device)
+        return _answer(session, task, client_id, f"short:{qty_found}", message, user, device, names)
 
 
 def _stored_answer(session: Session, task: Task, client_id: str, user: User) -> dict[str, Any] | None:
@@ -276,11 +322,18 @@ def _facts(resolved: Resolved) -> rules.ScanFacts:
 
 
 def _answer(
-    session: Session, task: Task, client_id: str, raw: str, message: str, user: User, device: str | None
+    session: Session,
+    task: Task,
+    client_id: str,
+    raw: str,
+    message: str,
+    user: User,
+    device: str | None,
+    names: _Names,
 ) -> dict[str, Any]:
     """The answer of an applied scan, stored under its client id (a retry answers it again)."""
     session.flush()
-    view = task_view(session, task)
+    view = task_view(session, task, names)
     answer = {"ok": True, "message": message or view["next"]["prompt"], "task": view}
     session.add(
         TaskScan(task_id=task.id, client_id=client_id, raw=raw, answer=answer, actor=user.username, device=device)
@@ -295,6 +348,7 @@ def complete_task(task_id: int, user: User) -> dict[str, Any]:
     with unit_of_work() as session:
         task = _visible(session, task_id, user, lock=True)
         _take(task, user)
-        handler_for(task.kind).complete(Work(session, task, user, None, _line_states(session, task)))
+        names = _load_lines(session, task)
+        handler_for(task.kind).complete(Work(session, task, user, None, _states(session, task, names), names.totes))
         session.flush()
-        return task_view(session, task)
+        return task_view(session, task, names)

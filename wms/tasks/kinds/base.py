@@ -8,7 +8,7 @@ only reads what the rules need and applies what they answer, inside the service'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
@@ -29,6 +29,9 @@ class Work:
     device: str | None
     #: the task's lines as the pure rules see them (read before the scan)
     states: list[rules.LineState]
+    #: the totes of the task's orders as read with its lines: a kind that gives an order a tote writes it here too,
+    #: so that the answer shows it without reading the order again
+    totes: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def actor(self) -> str:
@@ -36,6 +39,9 @@ class Work:
 
     def line(self, line_no: int) -> TaskLine:
         return next(line for line in self.task.lines if line.line_no == line_no)
+
+    def state(self, line_no: int) -> rules.LineState:
+        return next(state for state in self.states if state.line_no == line_no)
 
 
 class KindRules:

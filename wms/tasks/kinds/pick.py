@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from wms.catalog.models import Product
 from wms.channels.outbox import emit
 from wms.errors import InsufficientStock, InvalidState
 from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind, Location
@@ -51,14 +50,14 @@ class PickRules(KindRules):
         line = work.line(effect.line_no)
         if effect.action == "tote":
             order = _locked_order(work.session, line.order_id)
-            order.tote = effect.tote
+            order.tote = work.totes[order.id] = effect.tote
             return f"Tote {effect.tote} is for order {order.id}"
         if effect.action == "bin":
             line.bin_scanned = True
             return ""  # the answer's message is the next prompt ("Scan item A")
         pick_units(work, line, effect.qty)
-        order = work.session.get(Order, line.order_id)
-        return f"{effect.qty} x {_sku(work.session, line.product_id)} into tote {order.tote}"
+        state = work.state(line.line_no)
+        return f"{effect.qty} x {state.sku} into tote {state.tote}"
 
     def short(self, work: Work, qty_found: int) -> str:
         state, found, missing = pick_rules.short_effect(work.states, qty_found)
@@ -86,10 +85,6 @@ class PickRules(KindRules):
 
 
 # --- picking units ---------------------------------------------------------------------------------------------
-
-
-def _sku(session: Session, product_id: int) -> str:
-    return session.execute(select(Product.sku).where(Product.id == product_id)).scalar_one()
 
 
 def _locked_order(session: Session, order_id: int) -> Order:
@@ -163,7 +158,7 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     if lowered.rowcount != 1:
         raise InvalidState("the stock level holds less reserved than the order's reservation", {"order": order.id})
     source = session.get(Bin, line.bin_id)
-    sku = _sku(session, line.product_id)
+    sku = work.state(line.line_no).sku
     try:
         post_entries(
             session,
@@ -190,13 +185,19 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
             f"By the books {source.code} holds fewer than {qty} x {sku}: if the bin is short, report a short pick.",
             exc.details,
         ) from None
-    order_line = session.get(OrderLine, line.order_line_id)
-    order_line.picked += qty
+    session.execute(
+        update(OrderLine)
+        .where(OrderLine.id == line.order_line_id)
+        .values(picked=OrderLine.picked + qty)
+        .execution_options(synchronize_session=False)
+    )
     line.done += qty
     if order.status == OrderStatus.RESERVED:
         _set_status(session, order, OrderStatus.PICKING, work)
     session.flush()
-    if _fully_picked(session, order.id, task.location_id):
+    # While this task has more of the order to pick, the order is not done: no need to ask the database.
+    more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
+    if not more_here and _fully_picked(session, order.id, task.location_id):
         open_pack_task(session, order, task.location_id)
 
 
