@@ -171,6 +171,11 @@ def _product(session: Session, scan: ScanResult, expect: str | None) -> Resolved
 
 
 def _typed_bin(session: Session, scan: ScanResult, location_id: int | None, expect: str | None) -> Resolved:
+    # The label's bin at the label's location in one statement (a scan on the floor is mostly a right bin label);
+    # only a miss or another location's label reads more, to say what is wrong.
+    found = _bin(session, scan, None, scan.bin or "", location_code=scan.location)
+    if found is not None and (location_id is None or found.location_id == location_id):
+        return found
     location = session.execute(select(Location.id, Location.code).where(Location.code == scan.location)).first()
     if location is None:
         raise _unknown(rules.bin_not_found(scan.bin or "", scan.location or ""), scan.raw, expect, "not_found")
@@ -266,11 +271,17 @@ def _orders_named_by(session: Session, scan: ScanResult, code: str) -> dict[Look
 # --- lookups ----------------------------------------------------------------------------------------------------
 
 
-def _bin(session: Session, scan: ScanResult, location_id: int, code: str) -> Resolved | None:
-    """The bin ``code`` at the location: exactly as written, else the one bin whose code differs only in case
-    (a wedge scanner with Caps Lock on, a code typed in lower case)."""
+def _bin(
+    session: Session, scan: ScanResult, location_id: int | None, code: str, location_code: str | None = None
+) -> Resolved | None:
+    """The bin ``code`` at the location (by id, or by ``location_code``): exactly as written, else the one bin whose
+    code differs only in case (a wedge scanner with Caps Lock on, a code typed in lower case)."""
     query = select(Bin.id, Bin.code, Bin.kind, Location.id.label("location_id"), Location.code.label("location"))
-    query = query.join(Location, Location.id == Bin.location_id).where(Bin.location_id == location_id)
+    query = query.join(Location, Location.id == Bin.location_id)
+    if location_id is not None:
+        query = query.where(Bin.location_id == location_id)
+    else:
+        query = query.where(Location.code == location_code)
     rows = session.execute(query.where(Bin.code == code)).all()
     if not rows:
         rows = session.execute(query.where(func.upper(Bin.code) == code.upper()).limit(2)).all()

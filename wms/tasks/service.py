@@ -300,7 +300,11 @@ def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device:
 
 def _stored_answer(session: Session, task: Task, client_id: str, user: User) -> dict[str, Any] | None:
     """The first answer to this client id on the task, replayed only to the person who holds the task (another
-    person's request with the same id is refused by ``_take`` like any other)."""
+    person's request with the same id is refused by ``_take`` like any other).
+
+    A statement of its own, after the task row is locked: on PostgreSQL a retry that waited for the lock must see
+    the answer its first try committed meanwhile, and a join in the locking statement would read the scans as they
+    were before the wait (the retries race in tests/web/api/test_tasks_api.py)."""
     if task.assignee_id not in (None, user.id):
         return None
     return session.execute(

@@ -226,3 +226,31 @@ def test_cancelling_an_order_mid_pick_sends_its_picked_units_back(floor):
         scan(task_id, floor["piotr"], GTIN["A"])
     assert level("A", "WH1")[1] == 0
     assert check_stock() == []
+
+
+def test_a_pick_takes_from_several_reservation_rows_of_its_line(floor):
+    """One order line can hold several reservation rows at a location; a pick of more than the first holds lowers
+    them oldest first, and the level's reserved by the same total."""
+    from wms.stock.models import Reservation
+
+    order_id = order(floor, "W-1", [("A", 3)])
+    task_id = pick_task([order_id])
+    (row,) = db.session.execute(select(Reservation)).scalars()
+    db.session.add(
+        Reservation(
+            order_line_id=row.order_line_id,
+            product_id=row.product_id,
+            location_id=row.location_id,
+            qty=1,
+            open_qty=1,
+        )
+    )
+    row.qty, row.open_qty = 2, 2
+    db.session.commit()
+    for code in ("T-1", "A-01"):
+        scan(task_id, floor["piotr"], code)
+    assert scan(task_id, floor["piotr"], GTIN["A"], 3)["task"]["status"] == "done"
+    db.session.expire_all()
+    assert [r.open_qty for r in db.session.execute(select(Reservation).order_by(Reservation.id)).scalars()] == [0, 0]
+    assert level("A", "WH1")[1] == 0
+    assert check_stock() == []

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from wms.channels.outbox import emit
@@ -112,6 +112,19 @@ def staging_bin(session: Session, location_id: int) -> Bin:
     return found
 
 
+def _source_and_staging(session: Session, bin_id: int, location_id: int) -> tuple[Bin, Bin]:
+    """The line's bin and the staging bin it is picked into (:func:`staging_bin`), in one statement."""
+    rows = session.execute(
+        select(Bin)
+        .where(or_(Bin.id == bin_id, and_(Bin.location_id == location_id, Bin.kind == BinKind.STAGING)))
+        .order_by(Bin.sequence, Bin.code)
+    ).scalars()
+    found = list(rows)
+    source = next(bin_ for bin_ in found if bin_.id == bin_id)
+    staging = next((bin_ for bin_ in found if bin_.kind == BinKind.STAGING), None)
+    return source, staging if staging is not None else staging_bin(session, location_id)
+
+
 def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     """Move ``qty`` units of ``line`` from its bin into the staging bin and lower the order line's open reservation
     at the task's location by as much. Raises InvalidState (the order is no longer being picked, or holds no open
@@ -122,29 +135,7 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
         raise InvalidState(
             f"order {order.id} is {order.status}: put nothing in its tote", {"order": order.id, "status": order.status}
         )
-    reservations = list(
-        session.execute(
-            select(Reservation)
-            .where(
-                Reservation.order_line_id == line.order_line_id,
-                Reservation.location_id == task.location_id,
-                Reservation.open_qty > 0,
-            )
-            .order_by(Reservation.id)
-            .with_for_update()
-        ).scalars()
-    )
-    if sum(r.open_qty for r in reservations) < qty:
-        raise InvalidState(
-            f"order {order.id} has fewer than {qty} unit(s) reserved here for this line", {"order": order.id}
-        )
-    left = qty
-    for reservation in reservations:
-        take = min(left, reservation.open_qty)
-        reservation.open_qty -= take
-        left -= take
-    # Reserved falls first, then on hand (post_entries): reserved <= on_hand_sellable holds after each statement.
-    session.flush()
+    _lower_reservation(session, order, line, task.location_id, qty)
     lowered = session.execute(
         update(StockLevel)
         .where(
@@ -157,7 +148,7 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     )
     if lowered.rowcount != 1:
         raise InvalidState("the stock level holds less reserved than the order's reservation", {"order": order.id})
-    source = session.get(Bin, line.bin_id)
+    source, staging = _source_and_staging(session, line.bin_id, task.location_id)
     sku = work.state(line.line_no).sku
     try:
         post_entries(
@@ -171,7 +162,7 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
                     reason="pick",
                     from_bin=source,
                     from_status="sellable",
-                    to_bin=staging_bin(session, task.location_id),
+                    to_bin=staging,
                     to_status="sellable",
                     reference=f"order:{order.id}",
                     note=f"task {task.id}" + (f", tote {order.tote}" if order.tote else ""),
@@ -199,6 +190,41 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
     if not more_here and _fully_picked(session, order.id, task.location_id):
         open_pack_task(session, order, task.location_id)
+
+
+def _lower_reservation(session: Session, order: Order, line: TaskLine, location_id: int, qty: int) -> None:
+    """Lower the order line's open reservation at the location by ``qty``: one conditional UPDATE when one row
+    holds enough (the usual case: one reservation per line and location), else row by row, oldest first."""
+    where = (
+        Reservation.order_line_id == line.order_line_id,
+        Reservation.location_id == location_id,
+    )
+    # The order row is locked: nothing else changes its reservations meanwhile (a cancel and a count lock it too).
+    first = select(Reservation.id).where(*where, Reservation.open_qty >= qty).order_by(Reservation.id).limit(1)
+    lowered = session.execute(
+        update(Reservation)
+        .where(Reservation.id == first.scalar_subquery(), Reservation.open_qty >= qty)
+        .values(open_qty=Reservation.open_qty - qty)
+        .execution_options(synchronize_session=False)
+    )
+    if lowered.rowcount == 1:
+        return
+    reservations = list(
+        session.execute(
+            select(Reservation).where(*where, Reservation.open_qty > 0).order_by(Reservation.id).with_for_update()
+        ).scalars()
+    )
+    if sum(r.open_qty for r in reservations) < qty:
+        raise InvalidState(
+            f"order {order.id} has fewer than {qty} unit(s) reserved here for this line", {"order": order.id}
+        )
+    left = qty
+    for reservation in reservations:
+        take = min(left, reservation.open_qty)
+        reservation.open_qty -= take
+        left -= take
+    # Reserved falls first, then on hand (post_entries): reserved <= on_hand_sellable holds after each statement.
+    session.flush()
 
 
 def _set_status(session: Session, order: Order, status: str, work: Work) -> None:
