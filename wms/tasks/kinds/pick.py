@@ -285,13 +285,17 @@ def _picked_units(session: Session, order_id: int, location_id: int) -> dict[tup
 def open_pack_task(session: Session, order: Order, location_id: int) -> Task | None:
     """A ``pack`` task for the units of ``order`` picked at the location (one line per order line and lot, in the
     staging bin), unless one is open or done already. Runs in the caller's unit of work; the order row is locked."""
+    # By the pack lines' order (an index), not the task's JSON reference (which no index serves).
     existing = session.execute(
-        select(Task.id).where(
+        select(Task.id)
+        .join(TaskLine, TaskLine.task_id == Task.id)
+        .where(
+            TaskLine.order_id == order.id,
             Task.kind == TaskKind.PACK,
             Task.location_id == location_id,
             Task.status != TaskStatus.CANCELLED,
-            Task.reference["order"].as_integer() == order.id,
         )
+        .limit(1)
     ).first()
     units = _picked_units(session, order.id, location_id)
     if existing is not None or not units:
