@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from wms.errors import InvalidState, ValidationError, WrongBin, WrongLot, WrongProduct
+from wms.tasks.rules import scanned, this_is
 
 
 @dataclass(frozen=True)
@@ -110,18 +111,6 @@ def _step(expect: str, prompt: str, bin_code: str | None) -> dict[str, Any]:
     return {"expect": expect, "prompt": prompt, "bin": bin_code, "sku": None, "qty": None}
 
 
-def _this_is(scan: Facts) -> str:
-    if scan.kind == "bin":
-        return f"This is bin {scan.bin or scan.value}."
-    if scan.kind == "product":
-        return f"This is item {scan.sku or scan.value}."
-    return f"This is {scan.kind} {scan.value}."
-
-
-def _scanned(scan: Facts) -> str:
-    return (scan.bin if scan.kind == "bin" else scan.sku if scan.kind == "product" else None) or scan.value
-
-
 def count_scan(
     bin_code: str | None, bin_scanned: bool, scan: Facts | None, qty: int | None, track_lots: bool = False
 ) -> CountEffect:
@@ -138,21 +127,19 @@ def count_scan(
         raise ValidationError.one("code", f"scan a code: {next_step(bin_code, bin_scanned)['prompt']}")
     if scan.kind == "bin":
         if scan.bin != bin_code:
-            raise WrongBin(f"{_this_is(scan)} Scan bin {bin_code}.", {"expected": bin_code, "scanned": _scanned(scan)})
+            raise WrongBin(f"{this_is(scan)} Scan bin {bin_code}.", {"expected": bin_code, "scanned": scanned(scan)})
         return CountEffect("bin")
     if not bin_scanned:
-        raise WrongBin(
-            f"{_this_is(scan)} Scan bin {bin_code} first.", {"expected": bin_code, "scanned": _scanned(scan)}
-        )
+        raise WrongBin(f"{this_is(scan)} Scan bin {bin_code} first.", {"expected": bin_code, "scanned": scanned(scan)})
     if scan.kind != "product" or scan.product_id is None:
         raise WrongProduct(
-            f"{_this_is(scan)} Scan the items in bin {bin_code}.", {"expected": "product", "scanned": _scanned(scan)}
+            f"{this_is(scan)} Scan the items in bin {bin_code}.", {"expected": "product", "scanned": scanned(scan)}
         )
     lot = (scan.lot or "") if track_lots else ""
     if track_lots and not lot:
         raise WrongLot(
             f"{scan.sku} is tracked by lot: scan the code with its lot (GS1).",
-            {"expected": "lot", "scanned": _scanned(scan)},
+            {"expected": "lot", "scanned": scanned(scan)},
         )
     return CountEffect("add", scan.product_id, scan.sku, lot, 1 if qty is None else qty)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wms.errors import InvalidState, OverQuantity, WrongLot, WrongProduct, WrongTote
-from wms.tasks.rules import LineState, ScanFacts, nothing_left
+from wms.tasks.rules import LineState, ScanFacts, nothing_left, this_is
 
 #: scan kinds that name an order (an order label, an order number typed, a pickup code)
 ORDER_KINDS = ("order", "pickup")
@@ -122,7 +122,7 @@ def check(bench: Bench, lines: Sequence[LineState], scan: ScanFacts, qty: int | 
         raise InvalidState("every item is checked: nothing more to scan")
     if scan.kind != "product" or scan.product_id is None:
         raise WrongProduct(
-            f"{_this_is(scan)} Scan the items of order {bench.order_id}: next {left[0].sku}.",
+            f"{this_is(scan)} Scan the items of order {bench.order_id}: next {left[0].sku}.",
             {"expected": left[0].sku, "scanned": _shown(scan)},
         )
     same = [line for line in lines if line.product_id == scan.product_id]
@@ -161,14 +161,6 @@ def check(bench: Bench, lines: Sequence[LineState], scan: ScanFacts, qty: int | 
     checked = sum(line.qty - line.remaining for line in same) + units
     total = sum(line.qty for line in same)
     return Check(tuple(taken), f"{units} x {sku} checked ({checked} of {total})")
-
-
-def _this_is(scan: ScanFacts) -> str:
-    if scan.kind == "bin":
-        return f"This is bin {scan.bin or scan.value}."
-    if scan.kind in ORDER_KINDS and scan.order_id is not None:
-        return f"This is order {scan.order_id}."
-    return f"This is {scan.kind} {scan.value}."
 
 
 def missing(lines: Sequence[LineState]) -> list[dict[str, Any]]:

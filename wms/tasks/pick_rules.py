@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wms.errors import InvalidState, OverQuantity, ValidationError, WrongBin, WrongLot, WrongProduct, WrongTote
-from wms.tasks.rules import LineState, ScanFacts, nothing_left
+from wms.tasks.rules import LineState, ScanFacts, nothing_left, scanned, this_is
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,6 @@ def pick_next(lines: Sequence[LineState]) -> dict[str, Any]:
     return _step("product", f"Scan item {units}{line.sku}", line, order=line.order, tote=line.tote)
 
 
-def _this_is(scan: ScanFacts) -> str:
-    if scan.kind == "bin":
-        return f"This is bin {scan.bin or scan.value}."
-    if scan.kind == "product":
-        return f"This is item {scan.sku or scan.value}" + (f", lot {scan.lot}." if scan.lot else ".")
-    if scan.kind == "tote":
-        return f"This is tote {scan.value}."
-    return f"This is {scan.kind} {scan.value}."
-
-
-def _scanned(scan: ScanFacts) -> str:
-    return (scan.bin if scan.kind == "bin" else scan.sku if scan.kind == "product" else None) or scan.value
-
-
 def pick_scan(
     lines: Sequence[LineState], scan: ScanFacts | None, qty: int | None, totes_in_use: dict[str, int]
 ) -> PickEffect:
@@ -94,8 +80,8 @@ def pick_scan(
     if step["expect"] == "tote":
         if scan.kind != "tote":
             raise WrongTote(
-                f"{_this_is(scan)} Scan a free tote for order {line.order}.",
-                {"expected": "tote", "scanned": _scanned(scan)},
+                f"{this_is(scan)} Scan a free tote for order {line.order}.",
+                {"expected": "tote", "scanned": scanned(scan)},
             )
         holder = totes_in_use.get(scan.value)
         if holder is not None and holder != line.order:
@@ -106,18 +92,18 @@ def pick_scan(
         return PickEffect("tote", line.line_no, tote=scan.value)
     if step["expect"] == "bin":
         if scan.kind != "bin" or scan.bin != line.bin:
-            raise WrongBin(f"{_this_is(scan)} Scan bin {line.bin}.", {"expected": line.bin, "scanned": _scanned(scan)})
+            raise WrongBin(f"{this_is(scan)} Scan bin {line.bin}.", {"expected": line.bin, "scanned": scanned(scan)})
         return PickEffect("bin", line.line_no)
     # expecting the item (or, on a line of several units, more of it or a typed number)
     if scan.kind != "product" or scan.product_id != line.product_id:
-        raise WrongProduct(f"{_this_is(scan)} Scan item {line.sku}.", {"expected": line.sku, "scanned": _scanned(scan)})
+        raise WrongProduct(f"{this_is(scan)} Scan item {line.sku}.", {"expected": line.sku, "scanned": scanned(scan)})
     if line.lot and scan.lot != line.lot:
         message = (
             f"This is lot {scan.lot} of {line.sku}. Pick lot {line.lot} (the oldest in {line.bin})."
             if scan.lot
             else f"{line.sku} is picked by lot: scan the GS1 code with lot {line.lot}."
         )
-        raise WrongLot(message, {"expected": line.lot, "scanned": scan.lot or _scanned(scan)})
+        raise WrongLot(message, {"expected": line.lot, "scanned": scan.lot or scanned(scan)})
     return _units(line, 1 if qty is None else qty)
 
 

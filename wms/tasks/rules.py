@@ -126,15 +126,20 @@ def next_step(kind: str, lines: Sequence[LineState]) -> dict[str, Any]:
     }
 
 
-def _this_is(scan: ScanFacts) -> str:
+def this_is(scan: ScanFacts) -> str:
+    """What a refused scan was, in the words its message starts with: "This is bin A-01-2." (every kind's rules
+    say it the same way)."""
     if scan.kind == "bin":
         return f"This is bin {scan.bin or scan.value}."
     if scan.kind == "product":
-        return f"This is item {scan.sku or scan.value}."
+        return f"This is item {scan.sku or scan.value}" + (f", lot {scan.lot}." if scan.lot else ".")
+    if scan.kind in ("order", "pickup") and getattr(scan, "order_id", None) is not None:
+        return f"This is order {scan.order_id}."
     return f"This is {scan.kind} {scan.value}."
 
 
-def _scanned(scan: ScanFacts) -> str:
+def scanned(scan: ScanFacts) -> str:
+    """What a refused scan was, for ``details.scanned``: the bin's code, the product's sku, else the code."""
     return (scan.bin if scan.kind == "bin" else scan.sku if scan.kind == "product" else None) or scan.value
 
 
@@ -148,7 +153,7 @@ def putaway_scan(lines: Sequence[LineState], scan: ScanFacts, qty: int | None = 
         raise InvalidState("this task is done: nothing more to scan")
     if line.item_scanned:
         if scan.kind != "bin" or scan.bin != line.bin:
-            raise WrongBin(f"{_this_is(scan)} Scan bin {line.bin}.", {"expected": line.bin, "scanned": _scanned(scan)})
+            raise WrongBin(f"{this_is(scan)} Scan bin {line.bin}.", {"expected": line.bin, "scanned": scanned(scan)})
         units = line.remaining if qty is None else qty
         if units > line.remaining:
             raise OverQuantity(
@@ -161,8 +166,8 @@ def putaway_scan(lines: Sequence[LineState], scan: ScanFacts, qty: int | None = 
     if scan.kind != "product" or not same_product:
         skus = ", ".join(dict.fromkeys(candidate.sku for candidate in open_lines))
         raise WrongProduct(
-            f"{_this_is(scan)} Scan an item of this delivery: {skus}.",
-            {"expected": line.sku, "scanned": _scanned(scan)},
+            f"{this_is(scan)} Scan an item of this delivery: {skus}.",
+            {"expected": line.sku, "scanned": scanned(scan)},
         )
     if scan.lot:
         with_lot = [candidate for candidate in same_product if not candidate.lot or candidate.lot == scan.lot]
