@@ -20,9 +20,8 @@ order: tote scans. Target: 2 scans and 0 taps for a one-unit line, one tote scan
 counted: the first scan takes an open task. Its SQL statements per scan are counted too (an SQLAlchemy
 ``before_cursor_execute`` listener, on this pass only), by kind of scan, for the breakdown in the notes.
 
-Pick tasks are built here the way ``tests/integration/tasks/pick_floor.py``'s ``pick_task`` builds them (one
-line per order line, bins from ``wms.tasks.kinds.pick.free_units``, lines in walk order as a wave sorts them), not
-by ``wms.picking.service.release_wave``: the benchmark measures scans, not wave release.
+Pick tasks are made by ``wms.picking.service.release_wave``, one wave per measured task (the orders named, every
+bin in one zone), as a manager releases them; its time is not measured here.
 
     python benchmarks/run.py --only scans [--quick] [--db sqlite|postgres]
 """
@@ -104,51 +103,13 @@ def _order_body(external_id: str, lines: list[tuple[str, int]]) -> dict[str, Any
 
 
 def _pick_task(order_ids: list[int], location_id: int) -> int:
-    """A pick task for the open reservations of the orders here: one line per order line and source bin (from
-    ``free_units``), in walk order, the orders set picking (as ``pick_floor.pick_task`` and a released wave do)."""
-    from wms.orders.models import Order, OrderLine, OrderStatus
-    from wms.stock.models import Reservation
-    from wms.tasks.kinds.pick import free_units
-    from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
-    from wms.uow import unit_of_work
+    """The orders released as one wave (``wms.picking.service.release_wave``, the real path): one pick task, its
+    lines in walk order, the orders picking. Every bin is in one zone (``P``), so one task takes them all."""
+    from wms.picking.service import release_wave
 
-    with unit_of_work() as session:
-        picks = []
-        for order_id in order_ids:
-            rows = session.execute(
-                select(OrderLine, Reservation.open_qty)
-                .join(Reservation, Reservation.order_line_id == OrderLine.id)
-                .where(OrderLine.order_id == order_id, Reservation.location_id == location_id)
-                .order_by(OrderLine.line_no)
-            ).all()
-            for order_line, open_qty in rows:
-                for bin_, lot, free in free_units(session, location_id, order_line.product_id):
-                    take = min(free, open_qty)
-                    if take <= 0:
-                        break
-                    picks.append((bin_.sequence, bin_.code, order_id, order_line.line_no, order_line, bin_, lot, take))
-                    open_qty -= take
-                if open_qty:
-                    raise RuntimeError(f"seeding: order {order_id} line {order_line.line_no} has no free units")
-        picks.sort(key=lambda pick: pick[:4])
-        task = Task(kind=TaskKind.PICK, status=TaskStatus.OPEN, location_id=location_id, reference={"wave": 0})
-        task.lines = [
-            TaskLine(
-                line_no=no,
-                product_id=order_line.product_id,
-                qty=take,
-                bin_id=bin_.id,
-                lot=lot,
-                order_id=order_id,
-                order_line_id=order_line.id,
-            )
-            for no, (_, _, order_id, _, order_line, bin_, lot, take) in enumerate(picks, start=1)
-        ]
-        session.add(task)
-        for order_id in order_ids:
-            session.get(Order, order_id).status = OrderStatus.PICKING
-        session.flush()
-        return task.id
+    wave = release_wave(LOCATION, order_ids, max_orders=len(order_ids), actor="bench")
+    (task_id,) = wave["tasks"]
+    return task_id
 
 
 def _seed(url: str, shape: tuple[int, tuple[int, ...]]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,13 +24,14 @@ from wms.catalog.models import Product
 from wms.channels.outbox import emit
 from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
-from wms.locations.models import Bin, BinKind, Location
+from wms.locations.models import Bin, Location
 from wms.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from wms.picking.models import Wave
 from wms.picking.rules import DueLine, WaveOptions, build_waves
 from wms.printing.models import PrintJob
 from wms.printing.service import queue_label
-from wms.stock.models import Lot, Reservation, StockQuant, StockStatus
+from wms.stock.models import Reservation
+from wms.tasks.kinds.pick import FreeQuant, free_stock
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.uow import unit_of_work
 
@@ -49,8 +50,6 @@ __all__ = [
 DUE_STATUSES = (OrderStatus.RESERVED.value, OrderStatus.PICKING.value)
 #: pick tasks whose lines still hold units of their bins and order lines
 OPEN_TASK_STATUSES = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
-#: the bins a wave picks from
-PICK_FROM = (BinKind.PICK.value, BinKind.BULK.value)
 #: the most orders (totes) one pick task may take
 MAX_WAVE_ORDERS = 50
 MAX_ORDER_ID = 2**31 - 1
@@ -66,31 +65,8 @@ class Due:
     qty: int
 
 
-@dataclass(slots=True)
-class _Free:
-    """A quant the wave may take units from, and how many are still free."""
-
-    bin_id: int
-    bin_code: str
-    bin_kind: str
-    walk_seq: int
-    product_id: int
-    lot: str
-    expiry: date | None
-    free: int
-
-
 def _remaining():
     return TaskLine.qty - TaskLine.done - TaskLine.short
-
-
-def _open_pick_lines(location_id: int):
-    """Lines of the open pick tasks at a location (as a FROM clause: TaskLine joined to its Task)."""
-    return (
-        select(TaskLine)
-        .join(Task, Task.id == TaskLine.task_id)
-        .where(Task.kind == TaskKind.PICK.value, Task.status.in_(OPEN_TASK_STATUSES), Task.location_id == location_id)
-    )
 
 
 def due_by_line(session: Session, location_id: int, order_ids: Iterable[int] | None = None) -> list[Due]:
@@ -139,67 +115,16 @@ def due_by_line(session: Session, location_id: int, order_ids: Iterable[int] | N
     return due
 
 
-def _free_stock(session: Session, location_id: int, product_ids: set[int]) -> dict[int, list[_Free]]:
-    """Per product, the quants a wave may pick from, best first: the oldest lot expiry (lots without one after
-    those with one), then pick bins before bulk, then the walk sequence. Free units: the quant less the open pick
-    task lines on that bin, product and lot."""
-    rows = session.execute(
-        select(
-            StockQuant.bin_id,
-            Bin.code,
-            Bin.kind,
-            Bin.sequence,
-            StockQuant.product_id,
-            StockQuant.lot,
-            Lot.expiry,
-            StockQuant.qty,
-        )
-        .join(Bin, Bin.id == StockQuant.bin_id)
-        .outerjoin(Lot, (Lot.product_id == StockQuant.product_id) & (Lot.code == StockQuant.lot))
-        .where(
-            StockQuant.location_id == location_id,
-            StockQuant.status == StockStatus.SELLABLE.value,
-            StockQuant.qty > 0,
-            StockQuant.product_id.in_(sorted(product_ids)),
-            Bin.kind.in_(PICK_FROM),
-        )
-    ).all()
-    lines = _open_pick_lines(location_id).subquery()
-    taken_q = (
-        select(lines.c.bin_id, lines.c.product_id, lines.c.lot, func.sum(lines.c.qty - lines.c.done - lines.c.short))
-        .where(lines.c.product_id.in_(sorted(product_ids)))
-        .group_by(lines.c.bin_id, lines.c.product_id, lines.c.lot)
-    )
-    taken = {(b, p, lot): int(q or 0) for b, p, lot, q in session.execute(taken_q).all()}
-    stock: dict[int, list[_Free]] = defaultdict(list)
-    for bin_id, code, kind, seq, product_id, lot, expiry, qty in rows:
-        free = int(qty) - taken.get((bin_id, product_id, lot), 0)
-        if free > 0:
-            stock[product_id].append(_Free(bin_id, code, kind, seq, product_id, lot, expiry, free))
-    for quants in stock.values():
-        quants.sort(
-            key=lambda q: (
-                q.expiry is None,
-                q.expiry or date.min,
-                q.bin_kind != BinKind.PICK.value,
-                q.walk_seq,
-                q.bin_code,
-                q.lot,
-            )
-        )
-    return stock
-
-
 @dataclass(frozen=True, slots=True)
 class _Piece:
     """Units of one due order line placed on one quant (a DueLine's line id indexes these)."""
 
     due: Due
-    source: _Free
+    source: FreeQuant
     qty: int
 
 
-def _allocate(due: list[Due], orders: dict[int, Order], stock: dict[int, list[_Free]]) -> list[_Piece]:
+def _allocate(due: list[Due], orders: dict[int, Order], stock: dict[int, list[FreeQuant]]) -> list[_Piece]:
     """Place due lines on free quants, the most pressing orders first (urgent, then oldest), so that scarce units
     in bins go to them; what fits no bin stays due."""
 
@@ -292,7 +217,7 @@ def release_wave(
             raise ValidationError.one("orders", f"not due at {location.code}: {', '.join(str(i) for i in gone)}")
         if not due:
             raise ValidationError.one("orders", f"no order is due for picking at {location.code}")
-        stock = _free_stock(session, location.id, {d.product_id for d in due})
+        stock = free_stock(session, location.id, {d.product_id for d in due})
         pieces = _allocate(due, orders, stock)
         if not pieces:
             raise ValidationError.one(

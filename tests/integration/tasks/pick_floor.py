@@ -75,8 +75,8 @@ def pick_task(order_ids: list[int], location: str = "WH1") -> int:
                 .order_by(OrderLine.line_no)
             ).all()
             for order_line, open_qty in rows:
-                for bin_, lot, free in free_units(session, location_id, order_line.product_id):
-                    take = min(free, open_qty)
+                for quant in free_units(session, location_id, order_line.product_id):
+                    take = min(quant.free, open_qty)
                     if take <= 0:
                         break
                     task.lines.append(
@@ -84,8 +84,8 @@ def pick_task(order_ids: list[int], location: str = "WH1") -> int:
                             line_no=len(task.lines) + 1,
                             product_id=order_line.product_id,
                             qty=take,
-                            bin_id=bin_.id,
-                            lot=lot,
+                            bin_id=quant.bin_id,
+                            lot=quant.lot,
                             order_id=order_id,
                             order_line_id=order_line.id,
                         )

@@ -13,9 +13,12 @@ on each other crosswise.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from wms.channels.outbox import emit
@@ -329,78 +332,114 @@ def open_pack_task(session: Session, order: Order, location_id: int) -> Task | N
 # --- short picks -----------------------------------------------------------------------------------------------
 
 
-def allocated_units(session: Session, location_id: int, product_id: int) -> dict[tuple[int, str], int]:
-    """Units of a product that active pick lines at a location still have to take, by (bin id, lot)."""
-    rows = session.execute(
-        select(TaskLine.bin_id, TaskLine.lot, TaskLine.qty - TaskLine.done - TaskLine.short)
+@dataclass(slots=True)
+class FreeQuant:
+    """Units of a quant that no active pick line has claimed: a wave or a short pick may take them."""
+
+    bin_id: int
+    bin_code: str
+    bin_kind: str
+    walk_seq: int
+    product_id: int
+    lot: str
+    expiry: date | None
+    free: int
+
+
+def free_stock(
+    session: Session, location_id: int, product_ids: Iterable[int], exclude_bins: Iterable[int] = ()
+) -> dict[int, list[FreeQuant]]:
+    """Per product, the sellable quants in the location's pick and bulk bins with units no active pick line has
+    claimed, best first: the oldest lot expiry (lots without one after those with one), then pick bins before
+    bulk, then the walk sequence. Reads only; ``exclude_bins``: bins not to take from (a bin found short)."""
+    products = sorted(set(product_ids))
+    query = (
+        select(
+            StockQuant.bin_id,
+            Bin.code,
+            Bin.kind,
+            Bin.sequence,
+            StockQuant.product_id,
+            StockQuant.lot,
+            Lot.expiry,
+            StockQuant.qty,
+        )
+        .join(Bin, Bin.id == StockQuant.bin_id)
+        .outerjoin(Lot, (Lot.product_id == StockQuant.product_id) & (Lot.code == StockQuant.lot))
+        .where(
+            StockQuant.location_id == location_id,
+            StockQuant.status == "sellable",
+            StockQuant.qty > 0,
+            StockQuant.product_id.in_(products),
+            Bin.kind.in_(SELLABLE_BIN_KINDS),
+        )
+    )
+    excluded = sorted(set(exclude_bins))
+    if excluded:
+        query = query.where(Bin.id.not_in(excluded))
+    claimed = session.execute(
+        select(
+            TaskLine.bin_id, TaskLine.product_id, TaskLine.lot, func.sum(TaskLine.qty - TaskLine.done - TaskLine.short)
+        )
         .join(Task, Task.id == TaskLine.task_id)
         .where(
             Task.location_id == location_id,
             Task.kind == TaskKind.PICK,
             Task.status.in_(ACTIVE),
-            TaskLine.product_id == product_id,
-            TaskLine.done + TaskLine.short < TaskLine.qty,
+            TaskLine.product_id.in_(products),
         )
+        .group_by(TaskLine.bin_id, TaskLine.product_id, TaskLine.lot)
     ).all()
-    taken: dict[tuple[int, str], int] = defaultdict(int)
-    for bin_id, lot, left in rows:
-        taken[(bin_id, lot or "")] += left
-    return taken
+    taken = {(bin_id, product_id, lot or ""): int(left or 0) for bin_id, product_id, lot, left in claimed}
+    stock: dict[int, list[FreeQuant]] = defaultdict(list)
+    for bin_id, code, kind, seq, product_id, lot, expiry, qty in session.execute(query).all():
+        free = int(qty) - taken.get((bin_id, product_id, lot or ""), 0)
+        if free > 0:
+            stock[product_id].append(FreeQuant(bin_id, code, kind, seq, product_id, lot or "", expiry, free))
+    for quants in stock.values():
+        quants.sort(
+            key=lambda q: (
+                q.expiry is None,
+                q.expiry or date.min,
+                q.bin_kind != BinKind.PICK,
+                q.walk_seq,
+                q.bin_code,
+                q.lot,
+            )
+        )
+    return stock
 
 
 def free_units(
-    session: Session, location_id: int, product_id: int, exclude_bins: tuple[int, ...] = ()
-) -> list[tuple[Bin, str, int]]:
-    """Sellable units of a product in the location's pick and bulk bins that no active pick line has claimed:
-    ``(bin, lot, units)``, oldest lot expiry first, then pick bins before bulk, then walk order."""
-    query = (
-        select(Bin, StockQuant.lot, StockQuant.qty, Lot.expiry)
-        .join(StockQuant, StockQuant.bin_id == Bin.id)
-        .outerjoin(Lot, (Lot.product_id == StockQuant.product_id) & (Lot.code == StockQuant.lot))
-        .where(
-            StockQuant.location_id == location_id,
-            StockQuant.product_id == product_id,
-            StockQuant.status == "sellable",
-            StockQuant.qty > 0,
-            Bin.kind.in_(SELLABLE_BIN_KINDS),
-        )
-    )
-    if exclude_bins:
-        query = query.where(Bin.id.not_in(exclude_bins))
-    rows = session.execute(query).all()
-    taken = allocated_units(session, location_id, product_id)
-    found = []
-    for bin_, lot, qty, expiry in rows:
-        free = qty - taken.get((bin_.id, lot or ""), 0)
-        if free > 0:
-            found.append((expiry is None, expiry, bin_.kind != BinKind.PICK, bin_.sequence, bin_.code, bin_, lot, free))
-    found.sort(key=lambda row: row[:5])
-    return [(bin_, lot or "", free) for *_, bin_, lot, free in found]
+    session: Session, location_id: int, product_id: int, exclude_bins: Iterable[int] = ()
+) -> list[FreeQuant]:
+    """:func:`free_stock` of one product."""
+    return free_stock(session, location_id, [product_id], exclude_bins).get(product_id, [])
 
 
 def _reallocate(session: Session, task: Task, line: TaskLine, missing: int) -> list[tuple[str, int]]:
     """New lines on this task for up to ``missing`` units of ``line`` from other bins; ``[(bin code, units)]``."""
     moved: list[tuple[str, int]] = []
     next_no = max(other.line_no for other in task.lines) + 1
-    for bin_, lot, free in free_units(session, task.location_id, line.product_id, exclude_bins=(line.bin_id,)):
+    for quant in free_units(session, task.location_id, line.product_id, exclude_bins=(line.bin_id,)):
         if missing <= 0:
             break
-        take = min(free, missing)
+        take = min(quant.free, missing)
         task.lines.append(
             TaskLine(
                 line_no=next_no,
                 product_id=line.product_id,
                 qty=take,
                 done=0,
-                bin_id=bin_.id,
-                lot=lot,
+                bin_id=quant.bin_id,
+                lot=quant.lot,
                 order_id=line.order_id,
                 order_line_id=line.order_line_id,
             )
         )
         next_no += 1
         missing -= take
-        moved.append((bin_.code, take))
+        moved.append((quant.bin_code, take))
     session.flush()
     return moved
 
