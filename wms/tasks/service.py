@@ -254,16 +254,13 @@ def apply_scan(
     WrongBin / WrongProduct / WrongLot / WrongTote / OverQuantity (the scan does not fit ``next``),
     ValidationError (no code where one is needed, a qty below 1); nothing changes then."""
     with unit_of_work() as session:
-        task = _visible(session, task_id, user, lock=True)
-        stored = _stored_answer(session, task, client_id, user)
+        stored, work, names = _begin(session, task_id, client_id, user, device)
         if stored is not None:
             return stored
-        _take(task, user)
+        task = work.task
         if qty is not None and qty < 1:
             raise ValidationError.one("qty", "must be at least 1")
         handler = handler_for(task.kind)
-        names = _load_lines(session, task)
-        work = Work(session, task, user, device, _states(session, task, names), names.totes)
         step = handler.next_step(task, work.states)
         if step["expect"] == "nothing":
             raise InvalidState(f"task {task.id}: {step['prompt']}", {"status": task.status})
@@ -283,19 +280,30 @@ def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device:
     ``client_id`` like a scan. Raises NotFound, InvalidState (not a pick, closed, held by another, nothing to
     pick), ValidationError (``qty_found`` below 0 or not below what is asked)."""
     with unit_of_work() as session:
-        task = _visible(session, task_id, user, lock=True)
-        stored = _stored_answer(session, task, client_id, user)
+        stored, work, names = _begin(session, task_id, client_id, user, device)
         if stored is not None:
             return stored
-        _take(task, user)
+        task = work.task
         if qty_found < 0:
             raise ValidationError.one("qty_found", "must be 0 or more")
         handler = handler_for(task.kind)
-        names = _load_lines(session, task)
-        work = Work(session, task, user, device, _states(session, task, names), names.totes)
         message = handler.short(work, qty_found)
         handler.after_scan(work)
         return _answer(session, task, client_id, f"short:{qty_found}", message, user, device, names)
+
+
+def _begin(
+    session: Session, task_id: int, client_id: str, user: User, device: str | None
+) -> tuple[dict[str, Any] | None, Work, _Names]:
+    """Lock the task; a replay's stored answer (then nothing else), else the task taken by ``user`` with its lines
+    read: the work a scan or a short pick is applied to."""
+    task = _visible(session, task_id, user, lock=True)
+    stored = _stored_answer(session, task, client_id, user)
+    if stored is not None:
+        return stored, None, None  # type: ignore[return-value]
+    _take(task, user)
+    names = _load_lines(session, task)
+    return None, Work(session, task, user, device, _states(session, task, names), names.totes), names
 
 
 def _stored_answer(session: Session, task: Task, client_id: str, user: User) -> dict[str, Any] | None:
