@@ -726,35 +726,49 @@ def _seed_wave() -> str:
 
 
 def _seed_count() -> str:
-    """A count of a bulk pallet that the picker found short: it waits for the manager's approval."""
+    """A count of a bulk bin: the picker counted every pallet in it and found the first one short by
+    ``COUNTED_SHORT_BY`` units, over the threshold, so the count waits for the manager's approval."""
     if db.session.execute(select(Task.id).where(Task.kind == "count").limit(1)).first() is not None:
         db.session.rollback()
         return "count: seeded before"
-    row = db.session.execute(
-        select(Bin.code, Barcode.code, StockQuant.qty)
+    bin_code = db.session.execute(
+        select(Bin.code)
         .join(StockQuant, StockQuant.bin_id == Bin.id)
-        .join(Product, Product.id == StockQuant.product_id)
-        .join(Barcode, Barcode.product_id == Product.id)
         .join(Location, Location.id == Bin.location_id)
-        .where(
-            Location.code == "WH1",
-            Bin.kind == "bulk",
-            StockQuant.qty > 2 * COUNTED_SHORT_BY,
-            Product.track_lots.is_(False),
-        )
+        .where(Location.code == "WH1", Bin.kind == "bulk", StockQuant.qty > 2 * COUNTED_SHORT_BY)
         .order_by(Bin.sequence, Bin.code)
         .limit(1)
-    ).first()
-    db.session.rollback()
-    if row is None:
+    ).scalar()
+    if bin_code is None:
+        db.session.rollback()
         return "count: no pallet to count"
-    bin_code, barcode, qty = row
+    pallets = db.session.execute(
+        select(Barcode.code, StockQuant.qty, StockQuant.lot, Product.track_lots)
+        .join(Bin, Bin.id == StockQuant.bin_id)
+        .join(Location, Location.id == Bin.location_id)
+        .join(Barcode, Barcode.product_id == StockQuant.product_id)
+        .join(Product, Product.id == StockQuant.product_id)
+        .where(Location.code == "WH1", Bin.code == bin_code, StockQuant.qty > 0)
+        .order_by(StockQuant.qty.desc(), Barcode.code)
+    ).all()
+    db.session.rollback()
     (task_id,) = open_counts("WH1", [bin_code], actor=FLOOR_MANAGER)["tasks"]
     picker = find_user(FLOOR_PICKER)
     apply_scan(task_id, "demo-count-bin", bin_code, None, picker, "demo")
-    apply_scan(task_id, "demo-count-item", barcode, qty - COUNTED_SHORT_BY, picker, "demo")
+    seen: set[str] = set()
+    for n, (barcode, qty, lot, track_lots) in enumerate(pallets):
+        if barcode in seen:
+            continue
+        seen.add(barcode)
+        # a lot-tracked pallet is scanned by its GS1 label: GTIN (AI 01, 14 digits) and lot (AI 10)
+        code = f"01{barcode.zfill(14)}10{lot}" if track_lots and lot else barcode
+        counted = qty - COUNTED_SHORT_BY if n == 0 else qty
+        apply_scan(task_id, f"demo-count-{n}", code, counted, picker, "demo")
     status = complete_task(task_id, picker)["status"]
-    return f"count task {task_id} of {bin_code}: {qty - COUNTED_SHORT_BY} counted of {qty} on the books ({status})"
+    return (
+        f"count task {task_id} of {bin_code}: {len(seen)} pallet(s) counted, the first {COUNTED_SHORT_BY} short"
+        f" ({status})"
+    )
 
 
 def _seed_channels() -> tuple[dict[str, int], str]:
