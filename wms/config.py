@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LANGUAGE": "en",  # pages' language (pl, en) for a user without one and a browser that asks for neither
     "COUNT_VARIANCE_UNITS": 5,  # a count's variance over both this many units ...
     "COUNT_VARIANCE_PERCENT": 10.0,  # ... and this % of the expected quantity waits for a manager's approval
+    "SSCC_PREFIX": "0000000",  # the GS1 company prefix of parcels' SSCCs (shipping labels)
+    "SHIP_FROM": None,  # sender addresses by location code ({"WH1": {"name", "line1", ...}}): wms.cfg only
 }
 
 #: keys whose environment value is parsed as a boolean / integer / float
