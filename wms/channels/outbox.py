@@ -43,3 +43,16 @@ def outbox_insert(
 def emit(session: Session, event: str, subject_id: int, channel_id: int | None = None, payload: Any = None) -> None:
     """Record that ``event`` happened to ``subject_id``, in the caller's transaction (so never lost, never early)."""
     session.connection().execute(outbox_insert(event, subject_id, channel_id, payload))
+
+
+def emit_many(session: Session, event: str, subjects: list[tuple[int, int | None]], payload: Any = None) -> None:
+    """:func:`emit` for many subjects at once (``[(subject id, channel id)]``), as one batched INSERT: a wave
+    starts hundreds of orders. The rows are the ones :func:`outbox_insert` writes."""
+    if not subjects:
+        return
+    now = utcnow()
+    rows = [
+        {"event": event, "subject_id": subject_id, "channel_id": channel_id, "payload": payload, "created_at": now}
+        for subject_id, channel_id in subjects
+    ]
+    session.connection().execute(insert(OutboxEvent.__table__), rows)

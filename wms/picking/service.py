@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import labels
 from wms.auth.models import User
 from wms.catalog.models import Product
-from wms.channels.outbox import emit
+from wms.channels.outbox import emit_many
 from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
 from wms.locations.models import Bin, Location
@@ -33,6 +34,7 @@ from wms.printing.service import queue_label
 from wms.stock.models import Reservation
 from wms.tasks.kinds.pick import FreeQuant, free_stock
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
+from wms.timeutil import utcnow
 from wms.uow import unit_of_work
 
 __all__ = [
@@ -244,7 +246,7 @@ def release_wave(
         wave = Wave(location_id=location.id, actor=actor, device=device)
         session.add(wave)
         session.flush()
-        task_ids: list[int] = []
+        tasks: list[Task] = []
         wave_orders: list[int] = []
         for pick in picks:
             task = Task(
@@ -254,30 +256,61 @@ def release_wave(
                 # ``orders``: the task's orders in tote-slot order (slot 1 first), the order totes are scanned in.
                 reference={"wave": wave.id, "zone": pick.zone, "orders": [ref.id for ref in pick.orders]},
             )
-            for line_no, line in enumerate(pick.lines, start=1):
-                piece = pieces[line.due.line_id]
-                task.lines.append(
-                    TaskLine(
-                        line_no=line_no,
-                        product_id=piece.due.product_id,
-                        qty=piece.qty,
-                        bin_id=piece.source.bin_id,
-                        lot=piece.source.lot,
-                        order_id=piece.due.order_id,
-                        order_line_id=piece.due.order_line_id,
-                    )
-                )
             session.add(task)
-            session.flush()
-            task_ids.append(task.id)
+            tasks.append(task)
             wave_orders.extend(ref.id for ref in pick.orders if ref.id not in wave_orders)
-        for order_id in wave_orders:
-            order = orders[order_id]
-            if order.status == OrderStatus.RESERVED.value:
-                order.status = OrderStatus.PICKING.value
-                session.add(OrderEvent(order_id=order.id, status=order.status, actor=actor, device=device))
-                emit(session, "order.updated", order.id, order.channel_id)
-        return {"id": wave.id, "location": location.code, "orders": wave_orders, "tasks": task_ids}
+        session.flush()  # the tasks' ids, in one batched INSERT
+        # A wave may hold thousands of lines and start hundreds of orders: rows, not ORM objects, in batched
+        # INSERTs and one UPDATE (the ORM's unit of work costs more than the database here).
+        session.execute(
+            insert(TaskLine),
+            [
+                {
+                    "task_id": task.id,
+                    "line_no": line_no,
+                    "product_id": pieces[line.due.line_id].due.product_id,
+                    "qty": pieces[line.due.line_id].qty,
+                    "done": 0,
+                    "bin_id": pieces[line.due.line_id].source.bin_id,
+                    "lot": pieces[line.due.line_id].source.lot,
+                    "order_id": pieces[line.due.line_id].due.order_id,
+                    "order_line_id": pieces[line.due.line_id].due.order_line_id,
+                    "item_scanned": False,
+                    "bin_scanned": False,
+                    "short": 0,
+                }
+                for task, pick in zip(tasks, picks, strict=True)
+                for line_no, line in enumerate(pick.lines, start=1)
+            ],
+        )
+        started = [
+            orders[order_id] for order_id in wave_orders if orders[order_id].status == OrderStatus.RESERVED.value
+        ]
+        if started:
+            session.execute(
+                update(Order)
+                .where(Order.id.in_([order.id for order in started]))
+                .values(status=OrderStatus.PICKING.value, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            now = utcnow()
+            session.execute(
+                insert(OrderEvent),
+                [
+                    {
+                        "order_id": order.id,
+                        "status": OrderStatus.PICKING.value,
+                        "actor": actor,
+                        "device": device,
+                        "at": now,
+                    }
+                    for order in started
+                ],
+            )
+            emit_many(session, "order.updated", [(order.id, order.channel_id) for order in started])
+            for order in started:  # the loaded rows say what the database now says
+                set_committed_value(order, "status", OrderStatus.PICKING.value)
+        return {"id": wave.id, "location": location.code, "orders": wave_orders, "tasks": [task.id for task in tasks]}
 
 
 def set_urgent(order_id: int, urgent: bool, actor: str | None = None) -> Order:
