@@ -526,6 +526,19 @@ def cancel_order(
     return get_order(order_id)
 
 
+def clear_attention(order_id: int, actor: str | None = None) -> Order:
+    """A manager has dealt with what flagged the order (``order.attention``: a short pick with nothing to pick
+    instead, a count that took reserved units): the flag goes. Locks the order row. Raises NotFound."""
+    if not 0 < order_id <= MAX_ORDER_ID:
+        raise NotFound(f"no order {order_id}", {"id": order_id})
+    with unit_of_work() as session:
+        order = session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one_or_none()
+        if order is None:
+            raise NotFound(f"no order {order_id}", {"id": order_id})
+        order.attention = None
+        return order
+
+
 def order_view(order: Order) -> dict[str, Any]:
     """The order as the API shows it."""
     wanted = {r.location_id for line in order.lines for r in line.reservations} | {order.pickup_location_id}

@@ -6,15 +6,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from wms.auth.models import User
 from wms.channels.models import Channel
 from wms.extensions import db
 from wms.locations.models import Location
-from wms.orders.models import Order
+from wms.orders.models import Order, OrderLine
 from wms.picking.models import Wave
 from wms.picking.service import due_by_line
+from wms.stock.models import Reservation
 from wms.tasks.models import Task, TaskKind, TaskLine
 from wms.timeutil import utcnow
 
@@ -100,6 +101,37 @@ def due_orders(location: Location) -> list[DueOrder]:
     ]
     out.sort(key=lambda o: (not o.urgent, _aware(o.created_at), o.id))
     return out
+
+
+@dataclass(frozen=True)
+class FlaggedOrder:
+    id: int
+    external_id: str
+    status: str
+    attention: str
+
+
+#: orders still on the floor: a flag on one of them is a manager's to settle here
+OPEN_STATUSES = ("reserved", "picking", "packed")
+
+
+def flagged_orders(location: Location) -> list[FlaggedOrder]:
+    """Open orders with work or stock at ``location`` that wait for a manager (``order.attention``: a short pick
+    with nothing to pick instead, a count that took reserved units), oldest first."""
+    here = or_(
+        exists().where(
+            Reservation.order_line_id == OrderLine.id,
+            OrderLine.order_id == Order.id,
+            Reservation.location_id == location.id,
+        ),
+        exists().where(TaskLine.order_id == Order.id, TaskLine.task_id == Task.id, Task.location_id == location.id),
+    )
+    rows = db.session.execute(
+        select(Order.id, Order.external_id, Order.status, Order.attention)
+        .where(Order.attention.is_not(None), Order.status.in_(OPEN_STATUSES), here)
+        .order_by(Order.id)
+    ).all()
+    return [FlaggedOrder(*row) for row in rows]
 
 
 def recent_waves(location: Location | None = None, limit: int = RECENT_WAVES) -> list[WaveRow]:

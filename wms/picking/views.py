@@ -16,6 +16,7 @@ from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
 from wms.auth.service import visible_locations
 from wms.errors import NotFound, ValidationError
+from wms.orders.service import clear_attention
 from wms.params import MAX_ID
 from wms.picking import queries, service
 from wms.picking.rules import WaveOptions
@@ -64,6 +65,7 @@ def waves():
         location=location,
         locations=locations,
         due=queries.due_orders(location),
+        flagged=queries.flagged_orders(location),
         waves=queries.recent_waves(location),
         form=ActionForm(),
         print_form=_pdf_print_form(location.code),
@@ -100,6 +102,17 @@ def release():
     tasks = ngettext("%(num)d pick task", "%(num)d pick tasks", len(wave["tasks"]))
     flash(_("Wave %(wave)s released: %(orders)s, %(tasks)s.", wave=wave["id"], orders=orders, tasks=tasks), "success")
     return redirect(back, 303)
+
+
+@bp.post("/waves/orders/<int:order_id>/settled")
+@roles_required(*MANAGERS)
+def settled(order_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    order = clear_attention(order_id, actor=current_staff().username)
+    flash(_("Order %(order)s no longer waits for a manager.", order=order.external_id), "success")
+    code = request.form.get("location") or None
+    return redirect(url_for("picking.waves", location=code) if code else url_for("picking.waves"), 303)
 
 
 @bp.post("/waves/orders/<int:order_id>/urgent")
