@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from wms.errors import InvalidState, ValidationError, WrongBin, WrongLot, WrongProduct
-from wms.tasks.rules import scanned, this_is
+from wms.tasks.rules import ScanFacts, scanned, this_is
 
 
 @dataclass(frozen=True)
@@ -29,18 +29,6 @@ class Threshold:
 
     units: int = 5
     percent: float = 10.0
-
-
-@dataclass(frozen=True)
-class Facts:
-    """A scan as the count rules see it (from :class:`wms.tasks.rules.ScanFacts`)."""
-
-    kind: str
-    value: str
-    product_id: int | None = None
-    sku: str | None = None
-    bin: str | None = None
-    lot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +100,7 @@ def _step(expect: str, prompt: str, bin_code: str | None) -> dict[str, Any]:
 
 
 def count_scan(
-    bin_code: str | None, bin_scanned: bool, scan: Facts | None, qty: int | None, track_lots: bool = False
+    bin_code: str | None, bin_scanned: bool, scan: ScanFacts | None, qty: int | None, track_lots: bool = False
 ) -> CountEffect:
     """What ``scan`` does to a count of ``bin_code``. Before the bin is confirmed only that bin is taken; then each
     product scan counts ``qty`` units (None: 1) more of it, and scanning the bin again changes nothing.

@@ -5,13 +5,13 @@ a second wave never takes what the first one took."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import add_stock, make_bin, make_product, make_world, order_body
+from tests.integration.races import race
 from wms.catalog.models import Product
 from wms.channels.models import Channel, OutboxEvent
 from wms.errors import InvalidState, NotFound, ValidationError
@@ -335,35 +335,12 @@ def test_the_pick_list_of_a_wave(web):
         picklist_data(wave["id"] + 1)
 
 
-def _race(any_app, *jobs) -> list[object]:
-    """Run the jobs at the same moment, each in a thread with its own app context; their results (or errors)."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(i, job):
-        with any_app.app_context():
-            barrier.wait()
-            try:
-                results[i] = job()
-            except Exception as exc:  # noqa: BLE001 (the test looks at what each got)
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.parametrize("round_", range(3))
 def test_a_cancel_racing_a_release_leaves_the_order_cancelled(any_app, web, round_):
     add_stock("WH1", "A-01", "A", 5)
     order_id = order(web, "WEB-1", [("A", 2)])
 
-    released, _cancelled = _race(any_app, lambda: release_wave("WH1"), lambda: cancel_order(order_id))
+    released, _cancelled = race(any_app, lambda: release_wave("WH1"), lambda: cancel_order(order_id))
 
     assert status(order_id) == "cancelled"
     history = [e.status for e in db.session.get(Order, order_id).events]
@@ -380,7 +357,7 @@ def test_two_releases_at_once_never_take_the_same_units(any_app, web):
     order(web, "WEB-1", [("A", 2)])
     order(web, "WEB-2", [("A", 1)])
 
-    results = _race(any_app, lambda: release_wave("WH1"), lambda: release_wave("WH1"))
+    results = race(any_app, lambda: release_wave("WH1"), lambda: release_wave("WH1"))
 
     assert sorted(type(r).__name__ for r in results) == ["ValidationError", "dict"]
     assert db.session.execute(select(func.sum(TaskLine.qty))).scalar_one() == 3

@@ -10,7 +10,6 @@ import pytest
 from wms.errors import InvalidState, ValidationError, WrongBin, WrongLot, WrongProduct
 from wms.tasks.count_rules import (
     CountEffect,
-    Facts,
     Held,
     Release,
     Threshold,
@@ -26,10 +25,11 @@ from wms.tasks.count_rules import (
     shortfall,
     variances,
 )
+from wms.tasks.rules import ScanFacts
 
-ITEM_A = Facts("product", "05901234123457", product_id=1, sku="A")
-BIN = Facts("bin", "A-01", bin="A-01")
-OTHER_BIN = Facts("bin", "A-02", bin="A-02")
+ITEM_A = ScanFacts("product", "05901234123457", product_id=1, sku="A")
+BIN = ScanFacts("bin", "A-01", bin="A-01")
+OTHER_BIN = ScanFacts("bin", "A-02", bin="A-02")
 DEFAULT = Threshold(5, 10.0)
 
 
@@ -72,11 +72,11 @@ def test_another_bin_is_wrong_bin_before_and_while_counting():
 
 def test_anything_else_is_wrong_product():
     with pytest.raises(WrongProduct):
-        count_scan("A-01", True, Facts("tote", "T-1"), None)
+        count_scan("A-01", True, ScanFacts("tote", "T-1"), None)
 
 
 def test_lots():
-    with_lot = Facts("product", "x", product_id=1, sku="A", lot="L-1")
+    with_lot = ScanFacts("product", "x", product_id=1, sku="A", lot="L-1")
     assert count_scan("A-01", True, with_lot, None, track_lots=True).lot == "L-1"
     assert count_scan("A-01", True, with_lot, None, track_lots=False).lot == ""  # not tracked: no lot kept
     with pytest.raises(WrongLot):

@@ -89,14 +89,7 @@ class CountRules(KindRules):
         track_lots = False
         if scan is not None and scan.kind == "product" and scan.product_id is not None:
             track_lots = work.session.get(Product, scan.product_id).track_lots
-        facts = (
-            None
-            if scan is None
-            else count_rules.Facts(scan.kind, scan.value, scan.product_id, scan.sku, scan.bin, scan.lot)
-        )
-        effect = count_rules.count_scan(
-            reference.get("bin"), bool(reference.get("bin_scanned")), facts, qty, track_lots
-        )
+        effect = count_rules.count_scan(reference.get("bin"), bool(reference.get("bin_scanned")), scan, qty, track_lots)
         if effect.action == "bin":
             # A new dict: the JSON column sees only a new value, not a change inside the old one.
             task.reference = {**reference, "bin_scanned": True}
