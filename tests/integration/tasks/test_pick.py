@@ -254,3 +254,24 @@ def test_a_pick_takes_from_several_reservation_rows_of_its_line(floor):
     assert [r.open_qty for r in db.session.execute(select(Reservation).order_by(Reservation.id)).scalars()] == [0, 0]
     assert level("A", "WH1")[1] == 0
     assert check_stock() == []
+
+
+def test_a_count_that_releases_a_short_picked_orders_rest_opens_its_pack_task(floor):
+    """One of five found, none elsewhere: the order is flagged and waits. The count of the bin finds it empty and
+    books the loss, which releases the four still reserved: nothing is left to pick, so the order gets its pack
+    task for the one unit in its tote."""
+    from wms.tasks.service import complete_task
+
+    order_id = order(floor, "W-1", [("B", 5)])
+    task_id = pick_task([order_id])
+    scan(task_id, floor["piotr"], "T-1")
+    scan(task_id, floor["piotr"], "A-02")
+    short_pick(task_id, "s", 1, floor["piotr"])
+    assert tasks_of("pack") == [] and reload_order(order_id).attention
+    (count,) = tasks_of("count")
+    scan(count.id, floor["anna"], "A-02")  # the bin, and no item in it
+    assert complete_task(count.id, floor["anna"])["status"] == "done"
+    (pack,) = tasks_of("pack")
+    assert [(line.qty, line.order_id) for line in pack.lines] == [(1, order_id)]
+    assert level("B", "WH1") == (0, 0)
+    assert check_stock() == []

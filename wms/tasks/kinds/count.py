@@ -32,6 +32,7 @@ from wms.stock import service as stock
 from wms.stock.models import Reservation, StockLevel, StockMovement, StockQuant, StockStatus
 from wms.tasks import count_rules, rules
 from wms.tasks.kinds.base import KindRules, Work, register
+from wms.tasks.kinds.pack import pack_if_picked
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskScan, TaskStatus
 from wms.timeutil import isoformat, utcnow
 
@@ -365,4 +366,6 @@ def _release(session: Session, location: Location, bin_: Bin, plan: CountPlan) -
         note = count_rules.attention_note(f"{location.code}/{bin_.code}", units)
         order.attention = count_rules.joined_attention(order.attention, note)
         emit(session, "order.updated", order.id, order.channel_id)
+        # A short-picked order whose missing units were still reserved is picked once they are released.
+        pack_if_picked(session, order, location.id)
     return sorted(released)

@@ -12,17 +12,20 @@ moves no stock: the units stay in the staging bin until they are shipped. The ta
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from wms.channels.outbox import emit
 from wms.errors import InvalidState
+from wms.locations.models import Bin, BinKind, Location
 from wms.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from wms.stock.models import Reservation
 from wms.tasks import pack_rules, rules
 from wms.tasks.kinds.base import KindRules, Work, register
-from wms.tasks.models import Task, TaskKind, TaskStatus
+from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 
 #: statuses in which a pack task still has work (another pack task of the order in one of them: not packed yet)
 OPEN = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
@@ -109,3 +112,124 @@ def mark_packed(work: Work) -> None:
     order.status = OrderStatus.PACKED
     session.add(OrderEvent(order_id=order.id, status=OrderStatus.PACKED, actor=work.actor, device=work.device))
     emit(session, "order.updated", order.id, order.channel_id)
+
+
+# --- from picking to packing: where picked units wait, and when an order is ready to pack --------------------
+
+#: task statuses whose lines still hold stock for an order (allocated, not yet picked)
+ACTIVE = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+
+
+def staging_bin(session: Session, location_id: int) -> Bin:
+    """Where picked units wait for packing: the location's first staging bin in walk order."""
+    found = session.execute(
+        select(Bin)
+        .where(Bin.location_id == location_id, Bin.kind == BinKind.STAGING)
+        .order_by(Bin.sequence, Bin.code)
+        .limit(1)
+    ).scalar_one_or_none()
+    if found is None:
+        code = session.execute(select(Location.code).where(Location.id == location_id)).scalar_one()
+        raise InvalidState(f"{code} has no staging bin to pick into: add a bin of kind staging", {"location": code})
+    return found
+
+
+def fully_picked(session: Session, order_id: int, location_id: int) -> bool:
+    """No open reservation of the order is left here and no active pick line of it has units left."""
+    open_reserved = session.execute(
+        select(Reservation.id)
+        .join(OrderLine, OrderLine.id == Reservation.order_line_id)
+        .where(
+            OrderLine.order_id == order_id,
+            Reservation.location_id == location_id,
+            Reservation.needs_transfer.is_(False),
+            Reservation.open_qty > 0,
+        )
+        .limit(1)
+    ).first()
+    if open_reserved is not None:
+        return False
+    active = session.execute(
+        select(TaskLine.id)
+        .join(Task, Task.id == TaskLine.task_id)
+        .where(
+            TaskLine.order_id == order_id,
+            Task.location_id == location_id,
+            Task.kind == TaskKind.PICK,
+            Task.status.in_(ACTIVE),
+            TaskLine.done + TaskLine.short < TaskLine.qty,
+        )
+        .limit(1)
+    ).first()
+    return active is None
+
+
+def picked_units(session: Session, order_id: int, location_id: int) -> dict[tuple[int | None, int, str], int]:
+    """Units picked for an order at a location: (order line id, product id, lot) -> units."""
+    rows = session.execute(
+        select(TaskLine.order_line_id, TaskLine.product_id, TaskLine.lot, TaskLine.done)
+        .join(Task, Task.id == TaskLine.task_id)
+        .where(
+            TaskLine.order_id == order_id,
+            Task.location_id == location_id,
+            Task.kind == TaskKind.PICK,
+            Task.status != TaskStatus.CANCELLED,
+            TaskLine.done > 0,
+        )
+    ).all()
+    units: dict[tuple[int | None, int, str], int] = defaultdict(int)
+    for order_line_id, product_id, lot, done in rows:
+        units[(order_line_id, product_id, lot or "")] += done
+    return dict(sorted(units.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])))
+
+
+def open_pack_task(session: Session, order: Order, location_id: int) -> Task | None:
+    """A ``pack`` task for the units of ``order`` picked at the location (one line per order line and lot, in the
+    staging bin), unless one is open or done already. Runs in the caller's unit of work; the order row is locked."""
+    # By the pack lines' order (an index), not the task's JSON reference (which no index serves).
+    existing = session.execute(
+        select(Task.id)
+        .join(TaskLine, TaskLine.task_id == Task.id)
+        .where(
+            TaskLine.order_id == order.id,
+            Task.kind == TaskKind.PACK,
+            Task.location_id == location_id,
+            Task.status != TaskStatus.CANCELLED,
+        )
+        .limit(1)
+    ).first()
+    units = picked_units(session, order.id, location_id)
+    if existing is not None or not units:
+        return None
+    staging = staging_bin(session, location_id)
+    task = Task(
+        kind=TaskKind.PACK,
+        status=TaskStatus.OPEN,
+        location_id=location_id,
+        reference={"order": order.id},
+        tote=order.tote,
+    )
+    task.lines = [
+        TaskLine(
+            line_no=i,
+            product_id=product_id,
+            qty=qty,
+            done=0,
+            lot=lot,
+            bin_id=staging.id,
+            order_id=order.id,
+            order_line_id=order_line_id,
+        )
+        for i, ((order_line_id, product_id, lot), qty) in enumerate(units.items(), start=1)
+    ]
+    session.add(task)
+    session.flush()
+    return task
+
+
+def pack_if_picked(session: Session, order: Order, location_id: int) -> Task | None:
+    """Open the order's pack task at the location when nothing of it is left to pick there (a count that released
+    the rest of a short-picked order's reservation ends its picking too). Runs in the caller's unit of work."""
+    if order.status != OrderStatus.PICKING or not fully_picked(session, order.id, location_id):
+        return None
+    return open_pack_task(session, order, location_id)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from wms.channels.outbox import emit
 from wms.errors import InsufficientStock, InvalidState
-from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind, Location
+from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind
 from wms.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from wms.orders.service import cancel_order
 from wms.stock.models import Lot, Reservation, StockLevel, StockQuant
@@ -31,11 +31,10 @@ from wms.stock.service import LedgerEntry, post_entries
 from wms.tasks import pick_rules, rules
 from wms.tasks.kinds.base import KindRules, Work, register
 from wms.tasks.kinds.count import open_count_task
+from wms.tasks.kinds.pack import ACTIVE, fully_picked, open_pack_task, picked_units, staging_bin
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.uow import unit_of_work
 
-#: task statuses whose lines still hold stock for an order (allocated, not yet picked)
-ACTIVE = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 #: orders whose tote is taken (a tote is free while no open order uses it)
 HOLDS_TOTE = (OrderStatus.RESERVED, OrderStatus.PICKING, OrderStatus.PACKED)
 
@@ -99,20 +98,6 @@ def _tote_holders(session: Session, tote: str) -> dict[str, int]:
         select(Order.id).where(Order.tote == tote, Order.status.in_(HOLDS_TOTE)).limit(1)
     ).scalar_one_or_none()
     return {tote: holder} if holder is not None else {}
-
-
-def staging_bin(session: Session, location_id: int) -> Bin:
-    """Where picked units wait for packing: the location's first staging bin in walk order."""
-    found = session.execute(
-        select(Bin)
-        .where(Bin.location_id == location_id, Bin.kind == BinKind.STAGING)
-        .order_by(Bin.sequence, Bin.code)
-        .limit(1)
-    ).scalar_one_or_none()
-    if found is None:
-        code = session.execute(select(Location.code).where(Location.id == location_id)).scalar_one()
-        raise InvalidState(f"{code} has no staging bin to pick into: add a bin of kind staging", {"location": code})
-    return found
 
 
 def _source_and_staging(session: Session, bin_id: int, location_id: int) -> tuple[Bin, Bin]:
@@ -191,7 +176,7 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     session.flush()
     # While this task has more of the order to pick, the order is not done: no need to ask the database.
     more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
-    if not more_here and _fully_picked(session, order.id, task.location_id):
+    if not more_here and fully_picked(session, order.id, task.location_id):
         open_pack_task(session, order, task.location_id)
 
 
@@ -234,99 +219,6 @@ def _set_status(session: Session, order: Order, status: str, work: Work) -> None
     order.status = status
     session.add(OrderEvent(order_id=order.id, status=status, actor=work.actor, device=work.device))
     emit(session, "order.updated", order.id, order.channel_id)
-
-
-def _fully_picked(session: Session, order_id: int, location_id: int) -> bool:
-    """No open reservation of the order is left here and no active pick line of it has units left."""
-    open_reserved = session.execute(
-        select(Reservation.id)
-        .join(OrderLine, OrderLine.id == Reservation.order_line_id)
-        .where(
-            OrderLine.order_id == order_id,
-            Reservation.location_id == location_id,
-            Reservation.needs_transfer.is_(False),
-            Reservation.open_qty > 0,
-        )
-        .limit(1)
-    ).first()
-    if open_reserved is not None:
-        return False
-    active = session.execute(
-        select(TaskLine.id)
-        .join(Task, Task.id == TaskLine.task_id)
-        .where(
-            TaskLine.order_id == order_id,
-            Task.location_id == location_id,
-            Task.kind == TaskKind.PICK,
-            Task.status.in_(ACTIVE),
-            TaskLine.done + TaskLine.short < TaskLine.qty,
-        )
-        .limit(1)
-    ).first()
-    return active is None
-
-
-def _picked_units(session: Session, order_id: int, location_id: int) -> dict[tuple[int | None, int, str], int]:
-    """Units picked for an order at a location: (order line id, product id, lot) -> units."""
-    rows = session.execute(
-        select(TaskLine.order_line_id, TaskLine.product_id, TaskLine.lot, TaskLine.done)
-        .join(Task, Task.id == TaskLine.task_id)
-        .where(
-            TaskLine.order_id == order_id,
-            Task.location_id == location_id,
-            Task.kind == TaskKind.PICK,
-            Task.status != TaskStatus.CANCELLED,
-            TaskLine.done > 0,
-        )
-    ).all()
-    units: dict[tuple[int | None, int, str], int] = defaultdict(int)
-    for order_line_id, product_id, lot, done in rows:
-        units[(order_line_id, product_id, lot or "")] += done
-    return dict(sorted(units.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])))
-
-
-def open_pack_task(session: Session, order: Order, location_id: int) -> Task | None:
-    """A ``pack`` task for the units of ``order`` picked at the location (one line per order line and lot, in the
-    staging bin), unless one is open or done already. Runs in the caller's unit of work; the order row is locked."""
-    # By the pack lines' order (an index), not the task's JSON reference (which no index serves).
-    existing = session.execute(
-        select(Task.id)
-        .join(TaskLine, TaskLine.task_id == Task.id)
-        .where(
-            TaskLine.order_id == order.id,
-            Task.kind == TaskKind.PACK,
-            Task.location_id == location_id,
-            Task.status != TaskStatus.CANCELLED,
-        )
-        .limit(1)
-    ).first()
-    units = _picked_units(session, order.id, location_id)
-    if existing is not None or not units:
-        return None
-    staging = staging_bin(session, location_id)
-    task = Task(
-        kind=TaskKind.PACK,
-        status=TaskStatus.OPEN,
-        location_id=location_id,
-        reference={"order": order.id},
-        tote=order.tote,
-    )
-    task.lines = [
-        TaskLine(
-            line_no=i,
-            product_id=product_id,
-            qty=qty,
-            done=0,
-            lot=lot,
-            bin_id=staging.id,
-            order_id=order.id,
-            order_line_id=order_line_id,
-        )
-        for i, ((order_line_id, product_id, lot), qty) in enumerate(units.items(), start=1)
-    ]
-    session.add(task)
-    session.flush()
-    return task
 
 
 # --- short picks -----------------------------------------------------------------------------------------------
@@ -515,7 +407,7 @@ def _undo_floor_work(session: Session, order_id: int, locked: set[int]) -> None:
         .distinct()
     ).scalars()
     for location_id in sorted(locations):
-        units = _picked_units(session, order_id, location_id)
+        units = picked_units(session, order_id, location_id)
         staging = staging_bin(session, location_id)
         back = Task(
             kind=TaskKind.PUTAWAY,
