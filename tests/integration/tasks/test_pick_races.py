@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from tests.factories import fast_password_hashing
 from tests.integration.races import race
 from tests.integration.tasks.pick_floor import GTIN, make_floor, order, pick_task, reload_order
+from wms.auth.models import User
 from wms.errors import WMSError
 from wms.extensions import db
 from wms.locations.models import Bin
@@ -58,11 +59,15 @@ def test_two_pickers_on_the_last_unit_of_a_bin(floor, any_app):
         apply_scan(task_id, "bin", "A-01", None, user)
     results = race(
         any_app,
-        *(lambda t=t, u=u: apply_scan(t, "item", GTIN["A"], 3, u) for t, u in zip(tasks, users, strict=True)),
+        # Each thread loads its picker in its own session: ORM objects are not shared across threads.
+        *(
+            lambda t=t, u=u.id: apply_scan(t, "item", GTIN["A"], 3, db.session.get(User, u))
+            for t, u in zip(tasks, users, strict=True)
+        ),
     )
     won = [r for r in results if isinstance(r, dict)]
     lost = [r for r in results if isinstance(r, WMSError)]
-    assert len(won) == 1 and len(lost) == 1 and lost[0].code == "insufficient_stock"
+    assert len(won) == 1 and len(lost) == 1 and lost[0].code == "insufficient_stock", results
     db.session.expire_all()
     assert db.session.execute(select(func.count()).where(StockMovement.reason == "pick")).scalar_one() == 1
     assert check_stock() == []
@@ -79,7 +84,7 @@ def test_a_pick_racing_a_cancel_of_its_order(floor, any_app, rounds):
         apply_scan(task_id, "bin", "A-02", None, floor["piotr"])
         picked, cancelled = race(
             any_app,
-            lambda t=task_id: apply_scan(t, "item", GTIN["B"], None, floor["piotr"]),
+            lambda t=task_id, u=floor["piotr"].id: apply_scan(t, "item", GTIN["B"], None, db.session.get(User, u)),
             lambda o=order_id: cancel_order_and_work(o, actor="shop"),
         )
         assert not isinstance(cancelled, Exception), cancelled  # a picking order can always be cancelled
