@@ -12,7 +12,7 @@ from tests.integration.tasks.pick_floor import GTIN, make_floor, order, pick_tas
 from wms.auth.models import User
 from wms.errors import WMSError
 from wms.extensions import db
-from wms.locations.models import Bin
+from wms.locations.models import Bin, Location
 from wms.stock.models import Reservation, StockLevel, StockMovement
 from wms.stock.service import check_stock
 from wms.tasks.kinds.pick import cancel_order_and_work
@@ -49,7 +49,9 @@ def test_two_pickers_on_the_last_unit_of_a_bin(floor, any_app):
     # both tasks are made to take A-01 (as two waves released at once could), so the last units are fought over.
     first, second = order(floor, "W-1", [("A", 3)]), order(floor, "W-2", [("A", 3)])
     tasks = [pick_task([first]), pick_task([second])]
-    a01 = db.session.execute(select(Bin.id).where(Bin.code == "A-01")).scalars().first()
+    a01 = db.session.execute(
+        select(Bin.id).join(Location, Location.id == Bin.location_id).where(Location.code == "WH1", Bin.code == "A-01")
+    ).scalar_one()  # WH2 has an A-01 too
     for line in db.session.execute(select(TaskLine).where(TaskLine.task_id.in_(tasks))).scalars():
         line.bin_id = a01
     db.session.commit()
