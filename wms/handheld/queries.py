@@ -47,9 +47,8 @@ def task_rows(user: User, kind: str) -> list[TaskRow]:
     """Open and in-progress tasks of ``kind`` that ``user`` may work on (their location's; a manager's: all),
     oldest first."""
     rows = []
-    for task in list_tasks(user, kind):
-        if task["status"] not in WORKABLE:
-            continue
+    # Filtered in the query: the done tasks of the location's whole history are not read to be thrown away.
+    for task in list_tasks(user, kind, WORKABLE):
         lines = task["lines"]
         rows.append(
             TaskRow(

@@ -85,15 +85,20 @@ def _may_see(user: User, location_id: int) -> bool:
 
 
 def list_tasks(
-    user: User, kind: str | None = None, status: str | None = None, location_code: str | None = None
+    user: User,
+    kind: str | None = None,
+    status: str | tuple[str, ...] | None = None,
+    location_code: str | None = None,
 ) -> list[dict[str, Any]]:
     """The tasks ``user`` may work on (a picker or clerk: their home location's), oldest first, filtered by kind,
-    status and location code. An unknown location lists nothing."""
+    status (one, or any of several) and location code. An unknown location lists nothing."""
     session = db.session
     query = select(Task).order_by(Task.created_at, Task.id)
     if kind:
         query = query.where(Task.kind == kind)
-    if status:
+    if isinstance(status, tuple):
+        query = query.where(Task.status.in_(status))
+    elif status:
         query = query.where(Task.status == status)
     if location_code:
         query = query.join(Location, Location.id == Task.location_id).where(Location.code == location_code)
