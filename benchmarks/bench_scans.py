@@ -114,7 +114,8 @@ def _pick_task(order_ids: list[int], location_id: int) -> int:
 
 def _seed(url: str, shape: tuple[int, tuple[int, ...]]) -> dict[str, Any]:
     """WH1 with one pick bin per product and a staging bin; a channel; 200 pickers with staff tokens and a
-    simulated picker; the measured tasks (``shape``) and figure 2's mixed tasks."""
+    simulated picker; the measured tasks (``shape``) and figure 2's mixed tasks. Statistics are gathered at the
+    end (:func:`benchmarks.seed.settle`), as autovacuum would before a shift starts picking."""
     from wms.auth.service import create_user
     from wms.channels.service import create_channel, create_token
     from wms.extensions import db
@@ -170,6 +171,7 @@ def _seed(url: str, shape: tuple[int, tuple[int, ...]]) -> dict[str, Any]:
             mixed.append(_pick_task(order_ids, location_id))
         gtins = {_sku(i): seed.gtin13(80_000 + i) for i in range(products)}
         db.session.remove()
+        seed.settle(db.engine)
         db.engine.dispose()
     return {"app": app, "tokens": tokens, "measured": measured, "mixed": mixed, "gtins": gtins}
 

@@ -98,6 +98,11 @@ def bulk_catalogue(engine: Any, products: int, locations: int = FEED_LOCATIONS) 
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for sql in statements:
             conn.execute(text(sql), {"products": products, "locations": locations})
+    settle(engine)
+
+
+def settle(engine: Any) -> None:
+    """Fresh rows: set hint bits and statistics, as autovacuum would have a minute after a bulk load, so that the
+    first reader does not pay for the load and the planner does not plan for the empty tables it last saw."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        # Fresh rows: set hint bits and statistics, so the first reader does not pay for the bulk load.
         conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")

@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from wms.auth.models import User
-from wms.auth.service import get_active_user
+from wms.auth.service import known_user
 from wms.channels.service import Principal, authenticate
 from wms.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized, ValidationError
 from wms.extensions import csrf
@@ -113,10 +113,8 @@ def _staff_caller(principal: Principal | None = None) -> tuple[User, str | None]
         principal = principal or _principal()
         if principal.scope != "staff":
             raise Forbidden(f"this endpoint needs a staff token, not a {principal.scope} token")
-        user = get_active_user(principal.user_id)
-        if user is None:
-            raise Unauthorized("unknown, revoked or expired token")
         g.principal = principal
+        user = known_user(principal.user_id, principal.username, principal.role, principal.location_id)
         return user, principal.device
     if not current_user.is_authenticated:
         raise Unauthorized("sign in, or send a staff bearer token")
@@ -224,6 +222,7 @@ from wms.api import (  # noqa: E402,F401
     integration,
     openapi,
     orders,
+    returns,
     shipments,
     staff,
     stations,

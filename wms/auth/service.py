@@ -12,6 +12,7 @@ from functools import cache
 from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wms.auth.models import SignInFailure, User, UserSession
@@ -147,10 +148,13 @@ def find_user(username: str) -> User | None:
     return db.session.execute(select(User).where(User.username == normalise_username(username))).scalar_one_or_none()
 
 
-def get_active_user(user_id: int) -> User | None:
-    """The user with this id while active, else None."""
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.active else None
+def known_user(user_id: int, username: str, role: str, location_id: int | None) -> User:
+    """The active user the caller's token check has just read (it refuses inactive users and cut-off tokens), put
+    into the request's session without reading the row again: a staff token's every call saves that read. The
+    other columns load when first used, like any expired attribute."""
+    user = User(id=user_id, username=username, role=role, location_id=location_id, active=True)
+    make_transient_to_detached(user)
+    return db.session.merge(user, load=False)
 
 
 def _hash(key: str) -> str:

@@ -48,13 +48,16 @@ class Principal:
     username: str | None = None
     role: str | None = None
     device: str | None = None
+    #: the staff user's home location
+    location_id: int | None = None
 
 
 # Expired tokens, and staff tokens of users who were deactivated or changed their password since (``cut_off_at``),
 # are refused by the same read. ``stale`` says whether ``last_used_at`` is old enough to be written again.
 _AUTHENTICATE = text(
     "SELECT t.id, t.scope, t.channel_id, c.code, c.buffer, t.station_id, s.code, t.user_id, u.username, u.role, "
-    "t.device, CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= :touch_before THEN 1 ELSE 0 END AS stale "
+    "t.device, CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= :touch_before THEN 1 ELSE 0 END AS stale, "
+    "u.location_id "
     "FROM api_token t "
     "LEFT JOIN channel c ON c.id = t.channel_id "
     "LEFT JOIN station s ON s.id = t.station_id "
@@ -92,7 +95,9 @@ def authenticate(token: str) -> Principal:
                 log.warning("could not record the last use of token %s", row[0], exc_info=True)
     if row is None:
         raise Unauthorized("unknown, revoked or expired token")
-    return Principal(row[0], row[1], row[2], row[3], row[4] or 0, row[5], row[6], row[7], row[8], row[9], row[10])
+    return Principal(
+        row[0], row[1], row[2], row[3], row[4] or 0, row[5], row[6], row[7], row[8], row[9], row[10], row[12]
+    )
 
 
 def create_channel(

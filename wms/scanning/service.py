@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import cast, func, literal, null, or_, select, union_all
+from sqlalchemy import bindparam, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from devices.scan import ScanError, ScanKind, ScanResult, parse_scan
@@ -159,12 +159,21 @@ def _resolve_typed(session: Session, scan: ScanResult, location_id: int | None, 
     return Resolved(str(kind), scan, scan.value)
 
 
+# Built once: building a statement costs more than running it on SQLite, and these run on every scan.
+_PRODUCT_BY_GTIN = (
+    select(Product.id, Product.sku, Product.name)
+    .join(Barcode, Barcode.product_id == Product.id)
+    .where(Barcode.gtin == bindparam("gtin"))
+)
+_BIN_COLUMNS = select(
+    Bin.id, Bin.code, Bin.kind, Location.id.label("location_id"), Location.code.label("location")
+).join(Location, Location.id == Bin.location_id)
+_BIN_AT_LOCATION_ID = _BIN_COLUMNS.where(Bin.location_id == bindparam("location_id"), Bin.code == bindparam("code"))
+_BIN_AT_LOCATION_CODE = _BIN_COLUMNS.where(Location.code == bindparam("location_code"), Bin.code == bindparam("code"))
+
+
 def _product(session: Session, scan: ScanResult, expect: str | None) -> Resolved:
-    found = session.execute(
-        select(Product.id, Product.sku, Product.name)
-        .join(Barcode, Barcode.product_id == Product.id)
-        .where(Barcode.gtin == scan.gtin14)
-    ).first()
+    found = session.connection().execute(_PRODUCT_BY_GTIN, {"gtin": scan.gtin14}).first()
     if found is None:
         raise _unknown(rules.product_not_found(scan.gtin or scan.value), scan.raw, expect, "not_found")
     return Resolved("product", scan, scan.value, "gtin", product_id=found.id, sku=found.sku, name=found.name)
@@ -276,13 +285,12 @@ def _bin(
 ) -> Resolved | None:
     """The bin ``code`` at the location (by id, or by ``location_code``): exactly as written, else the one bin whose
     code differs only in case (a wedge scanner with Caps Lock on, a code typed in lower case)."""
-    query = select(Bin.id, Bin.code, Bin.kind, Location.id.label("location_id"), Location.code.label("location"))
-    query = query.join(Location, Location.id == Bin.location_id)
     if location_id is not None:
-        query = query.where(Bin.location_id == location_id)
+        rows = session.connection().execute(_BIN_AT_LOCATION_ID, {"location_id": location_id, "code": code}).all()
+        query = _BIN_COLUMNS.where(Bin.location_id == location_id)
     else:
-        query = query.where(Location.code == location_code)
-    rows = session.execute(query.where(Bin.code == code)).all()
+        rows = session.connection().execute(_BIN_AT_LOCATION_CODE, {"location_code": location_code, "code": code}).all()
+        query = _BIN_COLUMNS.where(Location.code == location_code)
     if not rows:
         rows = session.execute(query.where(func.upper(Bin.code) == code.upper()).limit(2)).all()
     if len(rows) != 1:

@@ -61,43 +61,78 @@ def _dialect_insert(session: Session, table):
 # --- low-level writers, used inside a unit of work by every service that moves stock -----------------------
 
 
+# The writers below run in every stock move: their statements are built once (per dialect for the upserts),
+# since building a statement costs more than running it on SQLite.
+@cache
+def _quant_upsert(dialect: str) -> Insert:
+    table = StockQuant.__table__
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        location_id=bindparam("location_id"),
+        bin_id=bindparam("bin_id"),
+        product_id=bindparam("product_id"),
+        lot=bindparam("lot"),
+        status=bindparam("status"),
+        qty=bindparam("delta"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["bin_id", "product_id", "lot", "status"], set_={"qty": table.c.qty + bindparam("delta")}
+    )
+
+
+_QUANT_WHERE = (
+    StockQuant.bin_id == bindparam("q_bin_id"),
+    StockQuant.product_id == bindparam("q_product_id"),
+    StockQuant.lot == bindparam("q_lot"),
+    StockQuant.status == bindparam("q_status"),
+)
+_QUANT_TAKE = (
+    update(StockQuant)
+    .where(*_QUANT_WHERE, StockQuant.qty >= bindparam("take"))
+    .values(qty=StockQuant.qty - bindparam("take"))
+    .execution_options(synchronize_session=False)
+)
+
+
+@cache
+def _level_upsert(dialect: str) -> Insert:
+    table = StockLevel.__table__
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        product_id=bindparam("product_id"),
+        location_id=bindparam("location_id"),
+        on_hand_sellable=bindparam("delta"),
+        reserved=0,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["product_id", "location_id"],
+        set_={"on_hand_sellable": table.c.on_hand_sellable + bindparam("delta")},
+    )
+
+
+_LEVEL_TAKE = (
+    update(StockLevel)
+    .where(
+        StockLevel.product_id == bindparam("l_product_id"),
+        StockLevel.location_id == bindparam("l_location_id"),
+        StockLevel.on_hand_sellable - StockLevel.reserved >= bindparam("take"),
+    )
+    .values(on_hand_sellable=StockLevel.on_hand_sellable - bindparam("take"))
+    .execution_options(synchronize_session=False)
+)
+_INSERT_MOVEMENTS = insert(StockMovement).returning(StockMovement.id, sort_by_parameter_order=True)
+
+
 def bump_quant(session: Session, bin_: Bin, product_id: int, lot: str, status: str, delta: int) -> None:
     """Add ``delta`` units to a quant (creating it). A decrement below zero raises InsufficientStock."""
+    key = {"q_bin_id": bin_.id, "q_product_id": product_id, "q_lot": lot, "q_status": status}
     if delta >= 0:
-        stmt = _dialect_insert(session, StockQuant.__table__).values(
-            location_id=bin_.location_id,
-            bin_id=bin_.id,
-            product_id=product_id,
-            lot=lot,
-            status=status,
-            qty=delta,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["bin_id", "product_id", "lot", "status"],
-            set_={"qty": StockQuant.__table__.c.qty + delta},
-        )
-        session.execute(stmt)
+        row = {"bin_id": bin_.id, "product_id": product_id, "lot": lot, "status": status}
+        conn = session.connection()
+        conn.execute(_quant_upsert(conn.dialect.name), {**row, "location_id": bin_.location_id, "delta": delta})
         return
-    result = session.execute(
-        update(StockQuant)
-        .where(
-            StockQuant.bin_id == bin_.id,
-            StockQuant.product_id == product_id,
-            StockQuant.lot == lot,
-            StockQuant.status == status,
-            StockQuant.qty >= -delta,
-        )
-        .values(qty=StockQuant.qty + delta)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.connection().execute(_QUANT_TAKE, {**key, "take": -delta})
     if result.rowcount != 1:
         have = session.execute(
-            select(func.coalesce(func.sum(StockQuant.qty), 0)).where(
-                StockQuant.bin_id == bin_.id,
-                StockQuant.product_id == product_id,
-                StockQuant.lot == lot,
-                StockQuant.status == status,
-            )
+            select(func.coalesce(func.sum(StockQuant.qty), 0)).where(*_QUANT_WHERE), key
         ).scalar_one()
         raise InsufficientStock(
             f"bin {bin_.code} holds only {have} {status} unit(s)" + (f" of lot {lot}" if lot else ""),
@@ -110,24 +145,12 @@ def bump_on_hand(session: Session, product_id: int, location_id: int, delta: int
     if delta == 0:
         return
     if delta > 0:
-        stmt = _dialect_insert(session, StockLevel.__table__).values(
-            product_id=product_id, location_id=location_id, on_hand_sellable=delta, reserved=0
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["product_id", "location_id"],
-            set_={"on_hand_sellable": StockLevel.__table__.c.on_hand_sellable + delta},
-        )
-        session.execute(stmt)
+        row = {"product_id": product_id, "location_id": location_id, "delta": delta}
+        conn = session.connection()
+        conn.execute(_level_upsert(conn.dialect.name), row)
     else:
-        result = session.execute(
-            update(StockLevel)
-            .where(
-                StockLevel.product_id == product_id,
-                StockLevel.location_id == location_id,
-                StockLevel.on_hand_sellable - StockLevel.reserved >= -delta,
-            )
-            .values(on_hand_sellable=StockLevel.on_hand_sellable + delta)
-            .execution_options(synchronize_session=False)
+        result = session.connection().execute(
+            _LEVEL_TAKE, {"l_product_id": product_id, "l_location_id": location_id, "take": -delta}
         )
         if result.rowcount != 1:
             level = session.execute(
@@ -223,7 +246,12 @@ def post_entries(session: Session, entries: list[LedgerEntry]) -> list[dict[str,
 
     Raises InsufficientStock when a source quant or a level would go below zero / below reserved; the caller's
     unit of work then rolls everything back.
+
+    Its statements run on the session's connection, past the ORM (they are built once and touch only tables the
+    ORM never writes), after one flush of what the caller changed: the order of writes stays the one autoflush
+    would give.
     """
+    session.flush()
     level_deltas: dict[tuple[int, int], int] = defaultdict(int)
     skus: dict[int, str] = {}
     for e in entries:
@@ -266,7 +294,7 @@ def post_entries(session: Session, entries: list[LedgerEntry]) -> list[dict[str,
         for e in entries
     ]
     if rows:
-        ids = session.execute(insert(StockMovement).returning(StockMovement.id, sort_by_parameter_order=True), rows)
+        ids = session.connection().execute(_INSERT_MOVEMENTS, rows)
         for row, (movement_id,) in zip(rows, ids, strict=True):
             row["id"] = movement_id
     return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -113,9 +113,30 @@ def get_task(task_id: int, user: User) -> dict[str, Any]:
     return task_view(session, _visible(session, task_id, user))
 
 
+# The statements of every scan, built once: building a statement costs more than running it on SQLite.
+_TASK = select(Task).where(Task.id == bindparam("task_id"))
+_TASK_LOCKED = _TASK.with_for_update()
+_ANSWER = select(TaskScan.answer).where(
+    TaskScan.task_id == bindparam("task_id"), TaskScan.client_id == bindparam("client_id")
+)
+_INSERT_SCAN = insert(TaskScan)
+_LINES = (
+    select(TaskLine, Product.sku, Bin.code, Order.tote, Location.code)
+    .join(Product, Product.id == TaskLine.product_id)
+    .join(Location, Location.id == bindparam("location_id"))
+    .outerjoin(Bin, Bin.id == TaskLine.bin_id)
+    .outerjoin(Order, Order.id == TaskLine.order_id)
+    .where(TaskLine.task_id == bindparam("task_id"))
+    .order_by(TaskLine.line_no)
+)
+# The lines with the answer already given to this client id (the same on every row), for a scan: one statement.
+_LINES_AND_ANSWER = _LINES.add_columns(TaskScan.answer).outerjoin(
+    TaskScan, and_(TaskScan.task_id == TaskLine.task_id, TaskScan.client_id == bindparam("client_id"))
+)
+
+
 def _visible(session: Session, task_id: int, user: User, lock: bool = False) -> Task:
-    query = select(Task).where(Task.id == task_id)
-    task = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    task = session.execute(_TASK_LOCKED if lock else _TASK, {"task_id": task_id}).scalar_one_or_none()
     if task is None or not _may_see(user, task.location_id):
         raise NotFound(f"no task {task_id}", {"task": task_id})
     return task
@@ -132,17 +153,14 @@ class _Names:
     totes: dict[int, str | None] = field(default_factory=dict)
 
 
-def _load_lines(session: Session, task: Task) -> _Names:
-    """Load the task's lines (into ``task.lines``) with their skus, bin codes and totes, in one statement."""
-    rows = session.execute(
-        select(TaskLine, Product.sku, Bin.code, Order.tote, Location.code)
-        .join(Product, Product.id == TaskLine.product_id)
-        .join(Location, Location.id == task.location_id)
-        .outerjoin(Bin, Bin.id == TaskLine.bin_id)
-        .outerjoin(Order, Order.id == TaskLine.order_id)
-        .where(TaskLine.task_id == task.id)
-        .order_by(TaskLine.line_no)
-    ).all()
+def _load_lines(session: Session, task: Task, client_id: str | None = None) -> tuple[_Names, dict[str, Any] | None]:
+    """Load the task's lines (into ``task.lines``) with their skus, bin codes and totes, in one statement; with a
+    ``client_id``, also the answer stored for it (None: none, or no ``client_id``)."""
+    params = {"task_id": task.id, "location_id": task.location_id}
+    if client_id is None:
+        rows = session.execute(_LINES, params).all()
+    else:
+        rows = session.execute(_LINES_AND_ANSWER, {**params, "client_id": client_id}).all()
     set_committed_value(task, "lines", [row[0] for row in rows])
     if rows:
         names = _Names(location=rows[0][4])
@@ -150,13 +168,17 @@ def _load_lines(session: Session, task: Task) -> _Names:
         names = _Names(
             location=session.execute(select(Location.code).where(Location.id == task.location_id)).scalar_one()
         )
-    for line, sku, bin_code, tote, _ in rows:
+    for line, sku, bin_code, tote, *_ in rows:
         names.skus[line.product_id] = sku
         if line.bin_id:
             names.bins[line.bin_id] = bin_code
         if line.order_id:
             names.totes[line.order_id] = tote
-    return names
+    if client_id is None:
+        return names, None
+    if rows:
+        return names, rows[0][5]
+    return names, session.execute(_ANSWER, {"task_id": task.id, "client_id": client_id}).scalar_one_or_none()
 
 
 def _states(session: Session, task: Task, names: _Names) -> list[rules.LineState]:
@@ -195,7 +217,7 @@ def task_view(session: Session, task: Task, names: _Names | None = None) -> dict
     """The API's task: ``{id, kind, status, location, assignee, reference, tote, lines, next}``. ``names``: what
     was read with the lines earlier in this unit of work (else the lines are read now)."""
     if names is None:
-        names = _load_lines(session, task)
+        names, _ = _load_lines(session, task)
     states = _states(session, task, names)
     assignee = session.get(User, task.assignee_id) if task.assignee_id else None
     closed = task.status in CLOSED
@@ -233,7 +255,8 @@ def _take(task: Task, user: User) -> None:
         raise InvalidState(f"task {task.id} is {task.status}", {"status": task.status})
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise InvalidState(f"task {task.id} is held by another person", {"status": task.status})
-    task.assignee_id = user.id
+    if task.assignee_id != user.id:  # only a change makes the task dirty (each later statement would flush it)
+        task.assignee_id = user.id
     if task.status == TaskStatus.OPEN:
         task.status = TaskStatus.IN_PROGRESS
 
@@ -303,26 +326,16 @@ def _begin(
     """Lock the task; a replay's stored answer (then nothing else), else the task taken by ``user`` with its lines
     read: the work a scan or a short pick is applied to."""
     task = _visible(session, task_id, user, lock=True)
-    stored = _stored_answer(session, task, client_id, user)
-    if stored is not None:
+    names, stored = _load_lines(session, task, client_id)
+    # Replayed only to the person who holds the task (another person's request with the same id is refused by
+    # ``_take`` like any other). Read after the task row is locked, in a statement of its own: on PostgreSQL a
+    # retry that waited for the lock must see the answer its first try committed meanwhile, and a join in the
+    # locking statement would read the scans as they were before the wait (the retries race in
+    # tests/web/api/test_tasks_api.py).
+    if stored is not None and task.assignee_id in (None, user.id):
         return stored, None, None  # type: ignore[return-value]
     _take(task, user)
-    names = _load_lines(session, task)
     return None, Work(session, task, user, device, _states(session, task, names), names.totes), names
-
-
-def _stored_answer(session: Session, task: Task, client_id: str, user: User) -> dict[str, Any] | None:
-    """The first answer to this client id on the task, replayed only to the person who holds the task (another
-    person's request with the same id is refused by ``_take`` like any other).
-
-    A statement of its own, after the task row is locked: on PostgreSQL a retry that waited for the lock must see
-    the answer its first try committed meanwhile, and a join in the locking statement would read the scans as they
-    were before the wait (the retries race in tests/web/api/test_tasks_api.py)."""
-    if task.assignee_id not in (None, user.id):
-        return None
-    return session.execute(
-        select(TaskScan.answer).where(TaskScan.task_id == task.id, TaskScan.client_id == client_id)
-    ).scalar_one_or_none()
 
 
 def _facts(resolved: Resolved) -> rules.ScanFacts:
@@ -352,8 +365,17 @@ def _answer(
     session.flush()
     view = task_view(session, task, names)
     answer = {"ok": True, "message": message or view["next"]["prompt"], "task": view}
-    session.add(
-        TaskScan(task_id=task.id, client_id=client_id, raw=raw, answer=answer, actor=user.username, device=device)
+    # Core, past the ORM: the session was flushed above, and the ORM's flush of one new row costs more than the row.
+    session.connection().execute(
+        _INSERT_SCAN,
+        {
+            "task_id": task.id,
+            "client_id": client_id,
+            "raw": raw,
+            "answer": answer,
+            "actor": user.username,
+            "device": device,
+        },
     )
     return answer
 
@@ -365,7 +387,7 @@ def complete_task(task_id: int, user: User) -> dict[str, Any]:
     with unit_of_work() as session:
         task = _visible(session, task_id, user, lock=True)
         _take(task, user)
-        names = _load_lines(session, task)
+        names, _ = _load_lines(session, task)
         handler_for(task.kind).complete(Work(session, task, user, None, _states(session, task, names), names.totes))
         session.flush()
         return task_view(session, task, names)

@@ -7,8 +7,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import fast_password_hashing, level, stock_snapshot
+from tests.factories import (
+    add_stock,
+    fast_password_hashing,
+    level,
+    make_bin,
+    make_location,
+    order_body,
+    stock_snapshot,
+)
 from tests.integration.tasks.pick_floor import GTIN, make_floor, order, pick_task, reload_order
+from wms.auth.service import create_user
+from wms.channels.service import create_channel
 from wms.errors import (
     InsufficientStock,
     InvalidState,
@@ -20,7 +30,9 @@ from wms.errors import (
     WrongTote,
 )
 from wms.extensions import db
-from wms.stock.models import StockMovement
+from wms.locations.models import Bin, Location
+from wms.orders.service import place_order
+from wms.stock.models import StockMovement, StockQuant
 from wms.stock.service import check_stock
 from wms.tasks.kinds.pick import cancel_order_and_work
 from wms.tasks.models import Task
@@ -204,9 +216,41 @@ def test_a_bin_short_by_the_books_answers_insufficient_stock(floor):
     for code in ("T-1", "A-01"):
         scan(task_id, floor["piotr"], code)
     snap = stock_snapshot()
-    with pytest.raises(InsufficientStock):
+    with pytest.raises(InsufficientStock) as refused:
         scan(task_id, floor["piotr"], GTIN["A"], 2)
+    assert "By the books A-01 holds fewer than 2 x A" in refused.value.message
+    assert refused.value.details == [{"bin": "A-01", "lot": "", "status": "sellable", "requested": 2, "available": 1}]
     assert stock_snapshot() == snap
+
+
+def test_a_pick_into_a_staging_bin_older_than_the_pick_bin_moves_the_same(floor):
+    """The stock work takes the two quants in the order of their bin ids (on PostgreSQL one statement does it,
+    built for either order): here the staging bin's id is the lower one."""
+    make_location("WH3")
+    make_bin("WH3", "STAGE-3", "staging", 99)
+    make_bin("WH3", "C-01", "pick", 1)
+    add_stock("WH3", "C-01", "A", 2)
+    channel, _ = create_channel("WH3-WEB", ship_from=["WH3"])
+    picker = create_user("piotr3", "picker", "WH3", "sekret-123")
+    placed, _ = place_order(channel.id, order_body("W-3", [("A", 2)]))
+    task_id = pick_task([placed.id], location="WH3")
+    for code in ("T-3", "C-01"):
+        scan(task_id, picker, code)
+    answer = scan(task_id, picker, GTIN["A"], 2)
+    assert answer["task"]["status"] == "done"
+    assert level("A", "WH3") == (0, 0)
+    bins = dict(
+        db.session.execute(
+            select(Bin.code, StockQuant.qty)
+            .join(Bin, Bin.id == StockQuant.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(Location.code == "WH3")
+        ).all()
+    )
+    db.session.rollback()
+    assert bins == {"C-01": 0, "STAGE-3": 2}
+    assert reload_order(placed.id).lines[0].picked == 2
+    assert check_stock() == []
 
 
 def test_cancelling_an_order_mid_pick_sends_its_picked_units_back(floor):

@@ -13,10 +13,11 @@ moves no stock: the units stay in the staging bin until they are shipped. The ta
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from wms.channels.outbox import emit
 from wms.errors import InvalidState
@@ -134,100 +135,128 @@ def staging_bin(session: Session, location_id: int) -> Bin:
     return found
 
 
-def fully_picked(session: Session, order_id: int, location_id: int) -> bool:
-    """No open reservation of the order is left here and no active pick line of it has units left."""
-    open_reserved = session.execute(
+# The statements of an order's last picked unit, built once: building them costs more than running them.
+_ORDER = bindparam("order_id")
+_LOCATION = bindparam("location_id")
+_LEFT_TO_PICK = select(
+    or_(
         select(Reservation.id)
         .join(OrderLine, OrderLine.id == Reservation.order_line_id)
         .where(
-            OrderLine.order_id == order_id,
-            Reservation.location_id == location_id,
+            OrderLine.order_id == _ORDER,
+            Reservation.location_id == _LOCATION,
             Reservation.needs_transfer.is_(False),
             Reservation.open_qty > 0,
         )
-        .limit(1)
-    ).first()
-    if open_reserved is not None:
-        return False
-    active = session.execute(
+        .exists(),
         select(TaskLine.id)
         .join(Task, Task.id == TaskLine.task_id)
         .where(
-            TaskLine.order_id == order_id,
-            Task.location_id == location_id,
+            TaskLine.order_id == _ORDER,
+            Task.location_id == _LOCATION,
             Task.kind == TaskKind.PICK,
             Task.status.in_(ACTIVE),
             TaskLine.done + TaskLine.short < TaskLine.qty,
         )
-        .limit(1)
-    ).first()
-    return active is None
+        .exists(),
+    )
+)
+_PICKED = (
+    select(TaskLine.order_line_id, TaskLine.product_id, TaskLine.lot, TaskLine.done)
+    .join(Task, Task.id == TaskLine.task_id)
+    .where(
+        TaskLine.order_id == _ORDER,
+        Task.location_id == _LOCATION,
+        Task.kind == TaskKind.PICK,
+        Task.status != TaskStatus.CANCELLED,
+        TaskLine.done > 0,
+    )
+)
 
 
-def picked_units(session: Session, order_id: int, location_id: int) -> dict[tuple[int | None, int, str], int]:
-    """Units picked for an order at a location: (order line id, product id, lot) -> units."""
-    rows = session.execute(
-        select(TaskLine.order_line_id, TaskLine.product_id, TaskLine.lot, TaskLine.done)
-        .join(Task, Task.id == TaskLine.task_id)
+@cache
+def _picked_and_packing() -> Select:
+    """The picked units, each row saying whether the order has a pack task here already: by the pack lines' order
+    (an index), not the task's JSON reference (which no index serves). Built on first use: an alias needs every
+    mapper configured, which an import cannot wait for."""
+    pack, pack_line = aliased(Task), aliased(TaskLine)  # the picked query reads the pick tasks' rows
+    return _PICKED.add_columns(
+        select(pack.id)
+        .join(pack_line, pack_line.task_id == pack.id)
         .where(
-            TaskLine.order_id == order_id,
-            Task.location_id == location_id,
-            Task.kind == TaskKind.PICK,
-            Task.status != TaskStatus.CANCELLED,
-            TaskLine.done > 0,
+            pack_line.order_id == _ORDER,
+            pack.kind == TaskKind.PACK,
+            pack.location_id == _LOCATION,
+            pack.status != TaskStatus.CANCELLED,
         )
-    ).all()
+        .exists()
+    )
+
+
+_INSERT_TASK = insert(Task).returning(Task.id)
+_INSERT_LINES = insert(TaskLine)
+
+
+def fully_picked(session: Session, order_id: int, location_id: int) -> bool:
+    """No open reservation of the order is left here and no active pick line of it has units left (one
+    statement: this runs on the scan of an order's last unit)."""
+    return not session.execute(_LEFT_TO_PICK, {"order_id": order_id, "location_id": location_id}).scalar_one()
+
+
+def _units(rows) -> dict[tuple[int | None, int, str], int]:
     units: dict[tuple[int | None, int, str], int] = defaultdict(int)
-    for order_line_id, product_id, lot, done in rows:
+    for order_line_id, product_id, lot, done, *_ in rows:
         units[(order_line_id, product_id, lot or "")] += done
     return dict(sorted(units.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])))
 
 
-def open_pack_task(session: Session, order: Order, location_id: int) -> Task | None:
-    """A ``pack`` task for the units of ``order`` picked at the location (one line per order line and lot, in the
-    staging bin), unless one is open or done already. Runs in the caller's unit of work; the order row is locked."""
-    # By the pack lines' order (an index), not the task's JSON reference (which no index serves).
-    existing = session.execute(
-        select(Task.id)
-        .join(TaskLine, TaskLine.task_id == Task.id)
-        .where(
-            TaskLine.order_id == order.id,
-            Task.kind == TaskKind.PACK,
-            Task.location_id == location_id,
-            Task.status != TaskStatus.CANCELLED,
-        )
-        .limit(1)
-    ).first()
-    units = picked_units(session, order.id, location_id)
-    if existing is not None or not units:
+def picked_units(session: Session, order_id: int, location_id: int) -> dict[tuple[int | None, int, str], int]:
+    """Units picked for an order at a location: (order line id, product id, lot) -> units."""
+    return _units(session.execute(_PICKED, {"order_id": order_id, "location_id": location_id}).all())
+
+
+def open_pack_task(session: Session, order: Order, location_id: int, staging: Bin | None = None) -> int | None:
+    """Open a ``pack`` task for the units of ``order`` picked at the location (one line per order line and lot, in
+    the staging bin: ``staging``, else :func:`staging_bin`), unless one is open or done already; its id. Runs in
+    the caller's unit of work; the order row is locked. Core inserts: this runs on the scan of an order's last
+    unit, and the ORM's flush of a new task with its lines costs more than the rest of that scan."""
+    rows = session.execute(_picked_and_packing(), {"order_id": order.id, "location_id": location_id}).all()
+    if not rows or rows[0][4]:
         return None
-    staging = staging_bin(session, location_id)
-    task = Task(
-        kind=TaskKind.PACK,
-        status=TaskStatus.OPEN,
-        location_id=location_id,
-        reference={"order": order.id},
-        tote=order.tote,
+    units = _units(rows)
+    staging = staging or staging_bin(session, location_id)
+    conn = session.connection()  # after the read above, which flushed the session
+    task_id = conn.execute(
+        _INSERT_TASK,
+        {
+            "kind": TaskKind.PACK.value,
+            "status": TaskStatus.OPEN.value,
+            "location_id": location_id,
+            "reference": {"order": order.id},
+            "tote": order.tote,
+        },
+    ).scalar_one()
+    conn.execute(
+        _INSERT_LINES,
+        [
+            {
+                "task_id": task_id,
+                "line_no": i,
+                "product_id": product_id,
+                "qty": qty,
+                "done": 0,
+                "lot": lot,
+                "bin_id": staging.id,
+                "order_id": order.id,
+                "order_line_id": order_line_id,
+            }
+            for i, ((order_line_id, product_id, lot), qty) in enumerate(units.items(), start=1)
+        ],
     )
-    task.lines = [
-        TaskLine(
-            line_no=i,
-            product_id=product_id,
-            qty=qty,
-            done=0,
-            lot=lot,
-            bin_id=staging.id,
-            order_id=order.id,
-            order_line_id=order_line_id,
-        )
-        for i, ((order_line_id, product_id, lot), qty) in enumerate(units.items(), start=1)
-    ]
-    session.add(task)
-    session.flush()
-    return task
+    return task_id
 
 
-def pack_if_picked(session: Session, order: Order, location_id: int) -> Task | None:
+def pack_if_picked(session: Session, order: Order, location_id: int) -> int | None:
     """Open the order's pack task at the location when nothing of it is left to pick there (a count that released
     the rest of a short-picked order's reservation ends its picking too). Runs in the caller's unit of work."""
     if order.status != OrderStatus.PICKING or not fully_picked(session, order.id, location_id):

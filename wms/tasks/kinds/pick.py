@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from wms.channels.outbox import emit
@@ -32,7 +32,9 @@ from wms.tasks import pick_rules, rules
 from wms.tasks.kinds.base import KindRules, Work, register
 from wms.tasks.kinds.count import open_count_task
 from wms.tasks.kinds.pack import ACTIVE, fully_picked, open_pack_task, picked_units, staging_bin
+from wms.tasks.kinds.pick_pg import PickedUnits, pick_in_one_statement
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
+from wms.timeutil import utcnow
 from wms.uow import unit_of_work
 
 #: orders whose tote is taken (a tote is free while no open order uses it)
@@ -89,25 +91,68 @@ class PickRules(KindRules):
 # --- picking units ---------------------------------------------------------------------------------------------
 
 
+# The statements of every item scan, built once: building a statement costs more than running it on SQLite.
+_ORDER_LOCKED = select(Order).where(Order.id == bindparam("order_id")).with_for_update()
+_TOTE_HOLDER = select(Order.id).where(Order.tote == bindparam("tote"), Order.status.in_(HOLDS_TOTE)).limit(1)
+_SOURCE_AND_STAGING = (
+    select(Bin)
+    .where(
+        or_(
+            Bin.id == bindparam("bin_id"),
+            and_(Bin.location_id == bindparam("location_id"), Bin.kind == BinKind.STAGING),
+        )
+    )
+    .order_by(Bin.sequence, Bin.code)
+)
+_LOWER_RESERVED = (
+    update(StockLevel)
+    .where(
+        StockLevel.product_id == bindparam("l_product_id"),
+        StockLevel.location_id == bindparam("l_location_id"),
+        StockLevel.reserved >= bindparam("units"),
+    )
+    .values(reserved=StockLevel.reserved - bindparam("units"))
+    .execution_options(synchronize_session=False)
+)
+_RAISE_PICKED = (
+    update(OrderLine)
+    .where(OrderLine.id == bindparam("line_id"))
+    .values(picked=OrderLine.picked + bindparam("units"))
+    .execution_options(synchronize_session=False)
+)
+_RESERVATION_WHERE = (
+    Reservation.order_line_id == bindparam("r_order_line_id"),
+    Reservation.location_id == bindparam("r_location_id"),
+)
+# The first reservation of the line here that holds enough, lowered in one conditional statement.
+_LOWER_ONE_RESERVATION = (
+    update(Reservation)
+    .where(
+        Reservation.id
+        == select(Reservation.id)
+        .where(*_RESERVATION_WHERE, Reservation.open_qty >= bindparam("units"))
+        .order_by(Reservation.id)
+        .limit(1)
+        .scalar_subquery(),
+        Reservation.open_qty >= bindparam("units"),
+    )
+    .values(open_qty=Reservation.open_qty - bindparam("units"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def _locked_order(session: Session, order_id: int) -> Order:
-    return session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
+    return session.execute(_ORDER_LOCKED, {"order_id": order_id}).scalar_one()
 
 
 def _tote_holders(session: Session, tote: str) -> dict[str, int]:
-    holder = session.execute(
-        select(Order.id).where(Order.tote == tote, Order.status.in_(HOLDS_TOTE)).limit(1)
-    ).scalar_one_or_none()
+    holder = session.execute(_TOTE_HOLDER, {"tote": tote}).scalar_one_or_none()
     return {tote: holder} if holder is not None else {}
 
 
 def _source_and_staging(session: Session, bin_id: int, location_id: int) -> tuple[Bin, Bin]:
     """The line's bin and the staging bin it is picked into (:func:`staging_bin`), in one statement."""
-    rows = session.execute(
-        select(Bin)
-        .where(or_(Bin.id == bin_id, and_(Bin.location_id == location_id, Bin.kind == BinKind.STAGING)))
-        .order_by(Bin.sequence, Bin.code)
-    ).scalars()
-    found = list(rows)
+    found = list(session.execute(_SOURCE_AND_STAGING, {"bin_id": bin_id, "location_id": location_id}).scalars())
     source = next(bin_ for bin_ in found if bin_.id == bin_id)
     staging = next((bin_ for bin_ in found if bin_.kind == BinKind.STAGING), None)
     return source, staging if staging is not None else staging_bin(session, location_id)
@@ -123,53 +168,35 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
         raise InvalidState(
             f"order {order.id} is {order.status}: put nothing in its tote", {"order": order.id, "status": order.status}
         )
-    _lower_reservation(session, order, line, task.location_id, qty)
-    lowered = session.execute(
-        update(StockLevel)
-        .where(
-            StockLevel.product_id == line.product_id,
-            StockLevel.location_id == task.location_id,
-            StockLevel.reserved >= qty,
-        )
-        .values(reserved=StockLevel.reserved - qty)
-        .execution_options(synchronize_session=False)
-    )
-    if lowered.rowcount != 1:
-        raise InvalidState("the stock level holds less reserved than the order's reservation", {"order": order.id})
     source, staging = _source_and_staging(session, line.bin_id, task.location_id)
     sku = work.state(line.line_no).sku
-    try:
-        post_entries(
-            session,
-            [
-                LedgerEntry(
-                    product_id=line.product_id,
-                    sku=sku,
-                    qty=qty,
-                    lot=line.lot or "",
-                    reason="pick",
-                    from_bin=source,
-                    from_status="sellable",
-                    to_bin=staging,
-                    to_status="sellable",
-                    reference=f"order:{order.id}",
-                    note=f"task {task.id}" + (f", tote {order.tote}" if order.tote else ""),
-                    actor=work.actor,
-                    device=work.device,
-                )
-            ],
-        )
-    except InsufficientStock as exc:
-        raise InsufficientStock(
-            f"By the books {source.code} holds fewer than {qty} x {sku}: if the bin is short, report a short pick.",
-            exc.details,
-        ) from None
-    session.execute(
-        update(OrderLine)
-        .where(OrderLine.id == line.order_line_id)
-        .values(picked=OrderLine.picked + qty)
-        .execution_options(synchronize_session=False)
+    entry = LedgerEntry(
+        product_id=line.product_id,
+        sku=sku,
+        qty=qty,
+        lot=line.lot or "",
+        reason="pick",
+        from_bin=source,
+        from_status="sellable",
+        to_bin=staging,
+        to_status="sellable",
+        reference=f"order:{order.id}",
+        note=f"task {task.id}" + (f", tote {order.tote}" if order.tote else ""),
+        actor=work.actor,
+        device=work.device,
     )
+    if not _picked_in_one_statement(session, entry, line, task.location_id, order.id):
+        _lower_reservation(session, order, line, task.location_id, qty)
+        lowered = session.connection().execute(
+            _LOWER_RESERVED, {"l_product_id": line.product_id, "l_location_id": task.location_id, "units": qty}
+        )
+        if lowered.rowcount != 1:
+            raise _level_short(order.id)
+        try:
+            post_entries(session, [entry])
+        except InsufficientStock as exc:
+            raise _bin_short(source, qty, sku, exc.details) from None
+        session.connection().execute(_RAISE_PICKED, {"line_id": line.order_line_id, "units": qty})
     line.done += qty
     if order.status == OrderStatus.RESERVED:
         _set_status(session, order, OrderStatus.PICKING, work)
@@ -177,29 +204,90 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     # While this task has more of the order to pick, the order is not done: no need to ask the database.
     more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
     if not more_here and fully_picked(session, order.id, task.location_id):
-        open_pack_task(session, order, task.location_id)
+        open_pack_task(session, order, task.location_id, staging)
+
+
+def _level_short(order_id: int) -> InvalidState:
+    return InvalidState("the stock level holds less reserved than the order's reservation", {"order": order_id})
+
+
+def _bin_short(source: Bin, qty: int, sku: str, details: Any) -> InsufficientStock:
+    return InsufficientStock(
+        f"By the books {source.code} holds fewer than {qty} x {sku}: if the bin is short, report a short pick.",
+        details,
+    )
+
+
+def _picked_in_one_statement(
+    session: Session, entry: LedgerEntry, line: TaskLine, location_id: int, order_id: int
+) -> bool:
+    """PostgreSQL, a sellable source bin and a staging bin that is not sellable (the usual case): the pick's stock
+    work in one statement (:mod:`wms.tasks.kinds.pick_pg`); False when it did nothing (not PostgreSQL, other bin
+    kinds, or the line's units spread over several reservations): the caller does it step by step then. Raises
+    what the step-by-step path raises when the level or the bin is short."""
+    source, staging = entry.from_bin, entry.to_bin
+    if (
+        session.get_bind().dialect.name != "postgresql"
+        or source.kind not in SELLABLE_BIN_KINDS
+        or staging.kind in SELLABLE_BIN_KINDS
+    ):
+        return False
+    rows = pick_in_one_statement(
+        session.connection(),
+        PickedUnits(
+            units=entry.qty,
+            product_id=entry.product_id,
+            lot=entry.lot,
+            location_id=location_id,
+            order_line_id=line.order_line_id,
+            source_bin_id=source.id,
+            staging_bin_id=staging.id,
+            reference=entry.reference or "",
+            note=entry.note or "",
+            actor=entry.actor,
+            device=entry.device,
+            at=utcnow(),
+        ),
+    )
+    if not rows.reservation:
+        return False
+    if not rows.level:
+        raise _level_short(order_id)
+    if not (rows.source and rows.staging):
+        have = session.execute(
+            select(func.coalesce(func.sum(StockQuant.qty), 0)).where(
+                StockQuant.bin_id == source.id,
+                StockQuant.product_id == entry.product_id,
+                StockQuant.lot == entry.lot,
+                StockQuant.status == "sellable",
+            )
+        ).scalar_one()
+        details = [
+            {"bin": source.code, "lot": entry.lot, "status": "sellable", "requested": entry.qty, "available": have}
+        ]
+        raise _bin_short(source, entry.qty, entry.sku, details)
+    if not rows.order_line:
+        raise InvalidState(f"order line {line.order_line_id} is gone", {"order": order_id})
+    return True
 
 
 def _lower_reservation(session: Session, order: Order, line: TaskLine, location_id: int, qty: int) -> None:
     """Lower the order line's open reservation at the location by ``qty``: one conditional UPDATE when one row
     holds enough (the usual case: one reservation per line and location), else row by row, oldest first."""
-    where = (
-        Reservation.order_line_id == line.order_line_id,
-        Reservation.location_id == location_id,
-    )
     # The order row is locked: nothing else changes its reservations meanwhile (a cancel and a count lock it too).
-    first = select(Reservation.id).where(*where, Reservation.open_qty >= qty).order_by(Reservation.id).limit(1)
-    lowered = session.execute(
-        update(Reservation)
-        .where(Reservation.id == first.scalar_subquery(), Reservation.open_qty >= qty)
-        .values(open_qty=Reservation.open_qty - qty)
-        .execution_options(synchronize_session=False)
-    )
-    if lowered.rowcount == 1:
+    params = {"r_order_line_id": line.order_line_id, "r_location_id": location_id, "units": qty}
+    if session.connection().execute(_LOWER_ONE_RESERVATION, params).rowcount == 1:
         return
     reservations = list(
         session.execute(
-            select(Reservation).where(*where, Reservation.open_qty > 0).order_by(Reservation.id).with_for_update()
+            select(Reservation)
+            .where(
+                Reservation.order_line_id == line.order_line_id,
+                Reservation.location_id == location_id,
+                Reservation.open_qty > 0,
+            )
+            .order_by(Reservation.id)
+            .with_for_update()
         ).scalars()
     )
     if sum(r.open_qty for r in reservations) < qty:
