@@ -14,6 +14,7 @@ from wms.locations.models import Bin, Location  # noqa: F401
 from wms.orders.models import Order, OrderEvent, OrderLine, Shipment  # noqa: F401
 from wms.picking.models import Wave  # noqa: F401
 from wms.printing.models import Printer, PrintJob, Station, StationScan  # noqa: F401
+from wms.returns.models import Return, ReturnEvent, ReturnIntake, ReturnItem, ReturnLine  # noqa: F401
 from wms.stock.models import (  # noqa: F401
     Lot,
     Receipt,

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import wms.orders.webhooks  # noqa: F401  (registers the order.updated view the webhook stage sends)
+import wms.returns.webhooks  # noqa: F401  (and the return.updated one)
 from wms.extensions import db
 from wms.stages import Stage
 

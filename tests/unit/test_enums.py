@@ -18,6 +18,7 @@ from wms.extensions import db
 from wms.locations.models import BinKind, LocationKind
 from wms.orders.models import Fulfilment, OrderStatus
 from wms.printing.models import JobOutcome, JobStatus, PrinterFormat
+from wms.returns.models import Decision, Disposition, Grade, ReturnMethod, ReturnStatus
 from wms.stock.models import ADJUSTABLE_STATUSES, MovementReason, StockStatus
 from wms.tasks.models import TaskKind, TaskStatus
 
@@ -40,6 +41,12 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("user", "language"): Language,
     ("task", "kind"): TaskKind,
     ("task", "status"): TaskStatus,
+    ("return_request", "status"): ReturnStatus,
+    ("return_request", "method"): ReturnMethod,
+    ("return_event", "status"): ReturnStatus,
+    ("return_item", "grade"): Grade,
+    ("return_item", "disposition"): Disposition,
+    ("return_item", "decision"): Decision,
 }
 
 IN_LIST = re.compile(r"^(\w+) IN \((.*)\)$")

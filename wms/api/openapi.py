@@ -420,6 +420,73 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
     ),
     (
         "post",
+        "/returns",
+        "Open a return of a shipped or collected order: by its channel (method ship: sent back to where it left "
+        "from, with a return label; or store: handed in at any store), or by a clerk at their store's counter "
+        "(method store)",
+        "channel,staff",
+        "ReturnIn",
+        {
+            201: "{id, rma, order_id, status: requested, method, store, location, lines, refund_due, history, "
+            "label_url?}",
+            403: "forbidden: a picker, or a clerk naming another store or method ship",
+            404: "no such order (or another channel's)",
+            422: "validation_error: a sku never bought on the order, more units than were sold and not returned "
+            "yet (per line), method store without a store, an order that has not left any location",
+        },
+        [],
+    ),
+    (
+        "get",
+        "/returns",
+        "Returns by RMA (a scanned $R: label too) or by order (neither: the newest), the ones the caller may see",
+        "staff",
+        None,
+        {200: "{items: [returns as GET /returns/{id} shows them]}"},
+        [
+            {"name": "rma", "in": "query", "schema": {"type": "string", "maxLength": 64, "pattern": NO_NUL}},
+            {"name": "order_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+        ],
+    ),
+    (
+        "get",
+        "/returns/{id}",
+        "A return: status requested -> received -> inspected -> closed, each line with received, refund_due "
+        "(units), disposition and dispositions, and the history",
+        "channel,staff",
+        None,
+        {200: "the return"},
+        [],
+    ),
+    (
+        "get",
+        "/returns/{id}/label.pdf",
+        "The return label (the RMA as Code 128, the order, the items) as a PDF for the customer",
+        "channel,staff",
+        None,
+        {200: "application/pdf"},
+        [],
+    ),
+    (
+        "post",
+        "/returns/{id}/receive",
+        "Take units of a return in at a location, each with a grade and a disposition: restock (a sellable bin, at "
+        "once in availability), quarantine (the returns bin, until a manager decides), scrap; idempotent by id "
+        "(pickers and clerks at their home location, managers and admins)",
+        "staff",
+        "ReturnIntakeIn",
+        {
+            200: "the return (received; inspected or closed once every unit is in)",
+            403: "forbidden: a role that may not, or another location than the caller's",
+            404: "no such return here",
+            409: "invalid_state: every unit is in already",
+            422: "validation_error: a sku not on the return, more units than expected, a damaged unit restocked, a "
+            "location not expecting it or without the bin a disposition needs",
+        },
+        [],
+    ),
+    (
+        "post",
         "/waves",
         "Release the due lines of reserved orders at a location (all, or the ones named) as pick tasks; the orders "
         "go picking (managers and admins)",

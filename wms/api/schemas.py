@@ -13,6 +13,7 @@ from wms.channels.models import WEBHOOK_EVENTS
 from wms.locations.models import BIN_KINDS, LOCATION_KINDS
 from wms.orders.models import FULFILMENTS
 from wms.printing.models import JOB_OUTCOMES
+from wms.returns.models import DISPOSITIONS, GRADES, RETURN_METHODS
 from wms.stock.models import ADJUSTABLE_STATUSES
 from wms.timeutil import ZONE_NAME_MAX, time_zone
 
@@ -354,6 +355,37 @@ class CountsIn(Schema):
 
 
 #: every request body schema, by the name the OpenAPI document uses
+class ReturnLineIn(Schema):
+    sku: Sku
+    qty: Qty
+    #: why the customer sends it back, in their words or a channel's reason code
+    reason: Annotated[str, Field(max_length=500)] | None = None
+
+
+class ReturnIn(Schema):
+    order_id: Annotated[int, Field(ge=1, le=2**31 - 1), WHOLE_NUMBER]
+    #: ``ship``: the customer sends it back (to where the order left from); ``store``: hands it in at a store
+    method: Literal[RETURN_METHODS]
+    #: the store where it will be handed in (method ``store``; any store takes it)
+    store: Code | None = None
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=200)]
+
+
+class ReturnIntakeLineIn(Schema):
+    sku: Sku
+    qty: Qty
+    grade: Literal[GRADES]
+    disposition: Literal[DISPOSITIONS]
+
+
+class ReturnIntakeIn(Schema):
+    #: the client's request id: a retry is answered with the return and applied once
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    #: where the units are taken in
+    location: Code
+    lines: Annotated[list[ReturnIntakeLineIn], Field(min_length=1, max_length=200)]
+
+
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
     for m in (
@@ -375,5 +407,7 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         CountsIn,
         WaveIn,
         ShipmentIn,
+        ReturnIn,
+        ReturnIntakeIn,
     )
 }

@@ -27,10 +27,6 @@ NOT_YET_BUILT = {
     ("GET", "/api/v1/transfers/{id}"),
     ("GET", "/api/v1/pickups"),
     ("POST", "/api/v1/orders/{id}/handover"),
-    # Returns (channel and store)
-    ("POST", "/api/v1/returns"),
-    ("GET", "/api/v1/returns/{id}"),
-    ("POST", "/api/v1/returns/{id}/receive"),
 }
 
 
