@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from wms.handheld.views import bp as handheld_bp
     from wms.locations.views import bp as locations_bp
     from wms.picking.views import bp as picking_bp
+    from wms.pickups.views import bp as pickups_bp
     from wms.printing.station_views import bp as stations_bp
     from wms.printing.views import bp as printing_bp
     from wms.returns.views import bp as returns_bp
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(stations_bp)
     app.register_blueprint(tasks_pages_bp)
     app.register_blueprint(returns_bp)
+    app.register_blueprint(pickups_bp)
     app.register_blueprint(handheld_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF

@@ -37,8 +37,9 @@ def start_server(folder: Path) -> LiveServer:
     """Migrate and seed a new database under ``folder`` and serve the app on a free port of 127.0.0.1.
 
     Users (password ``tests.web.staff.PASSWORD``): ``piotr`` picker at WH1 (English), ``ewa`` picker at WH1
-    (Polish), ``boss`` manager; bins DOCK (dock), A-01, A-02, B-01, C-01 (bulk, 3 x BOX-9), STAGE (staging) at
-    WH1; a channel WEB that ships from WH1 (:func:`pick_wave` puts an order of it on a pick task)."""
+    (Polish), ``kasia`` clerk at ST1, ``boss`` manager; bins DOCK (dock), A-01, A-02, B-01, C-01 (bulk, 3 x
+    BOX-9), STAGE (staging) at WH1; store ST1 with S-01 (3 x KT-1), PU-01 (pickup) and RET (returns); a channel
+    WEB that ships from WH1 (:func:`pick_wave` puts an order of it on a pick task)."""
     from werkzeug.serving import make_server
 
     app = create_app(
@@ -57,6 +58,9 @@ def start_server(folder: Path) -> LiveServer:
         make_bin("WH1", "C-01", "bulk", 20)
         add_stock("WH1", "C-01", "BOX-9", 3)  # counted by the count test: nobody else touches C-01
         make_channel("WEB", ship_from=["WH1"])
+        # ST1 takes click & collect: a pickup shelf and a returns bin beside its shelf S-01 (3 x KT-1)
+        make_bin("ST1", "PU-01", "pickup", 80)
+        make_bin("ST1", "RET", "returns", 90)
         create_user("ewa", "picker", "WH1", "sekret-123")
         set_user_language("ewa", "pl", actor="test")
         set_user_language("piotr", "en", actor="test")
@@ -79,3 +83,21 @@ def pick_wave(server: LiveServer, external_id: str, lines: list[tuple[str, int]]
         wave = release_wave("WH1", [placed.id], actor="boss")
         db.session.remove()
     return placed.id, wave["tasks"][0]
+
+
+def pickup_stage(server: LiveServer, external_id: str, lines: list[tuple[str, int]]) -> tuple[int, int, str]:
+    """A pickup order of the WEB channel at ST1 on the store's stock, with its stage task open (as ``wms worker``
+    opens it): ``(order id, stage task id, pickup code)``."""
+    from wms.channels.models import Channel
+    from wms.orders.service import place_order
+    from wms.tasks.kinds.stage import open_stage_tasks
+
+    with server.app.app_context():
+        channel_id = db.session.execute(db.select(Channel.id).where(Channel.code == "WEB")).scalar_one()
+        body = order_body(external_id, lines, fulfilment="pickup", pickup_location="ST1")
+        body.pop("ship_to", None)
+        placed, _ = place_order(channel_id, body)
+        (task_id,) = open_stage_tasks("ST1", order_ids=[placed.id])
+        code = placed.pickup_code
+        db.session.remove()
+    return placed.id, task_id, code

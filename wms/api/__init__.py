@@ -222,6 +222,7 @@ from wms.api import (  # noqa: E402,F401
     integration,
     openapi,
     orders,
+    pickups,
     returns,
     shipments,
     staff,

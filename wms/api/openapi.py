@@ -419,6 +419,41 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         [],
     ),
     (
+        "get",
+        "/pickups",
+        "The pickup order with this code (typed, or the customer's QR scanned) at the caller's store, with its "
+        "shelf and lines (clerks at their own store, managers and admins)",
+        "staff",
+        None,
+        {200: "the order, with pickup: {code, store, shelf, hold_until, qr_url} once it is on the shelf"},
+        [
+            {
+                "name": "code",
+                "in": "query",
+                "required": True,
+                "description": "the pickup code; a counter without one sends order and surname instead",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
+            },
+        ],
+    ),
+    (
+        "post",
+        "/orders/{id}/handover",
+        "Hand a ready pickup order over at the counter, line by line: collected units leave stock, declined ones go "
+        "back to the store's sellable stock (sellable) or its returns bin (opened, damaged); idempotent by id",
+        "staff",
+        "HandoverIn",
+        {
+            200: "the order: collected, or partially_collected when anything was declined",
+            403: "forbidden: not a clerk, manager or admin",
+            404: "no such pickup order at the caller's store",
+            409: "invalid_state: not ready for pickup (not staged yet, handed over already, expired, cancelled)",
+            422: "validation_error: a line that does not add up to the units on the shelf, a sku not on the order, a "
+            "sku left out, a store without the bin a declined unit goes to",
+        },
+        [],
+    ),
+    (
         "post",
         "/returns",
         "Open a return of a shipped or collected order: by its channel (method ship: sent back to where it left "

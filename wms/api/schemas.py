@@ -12,6 +12,7 @@ from wms.catalog.rules import validate_gtin
 from wms.channels.models import WEBHOOK_EVENTS
 from wms.locations.models import BIN_KINDS, LOCATION_KINDS
 from wms.orders.models import FULFILMENTS
+from wms.pickups.service import CONDITIONS as HANDOVER_CONDITIONS
 from wms.printing.models import JOB_OUTCOMES
 from wms.returns.models import DISPOSITIONS, GRADES, RETURN_METHODS
 from wms.stock.models import ADJUSTABLE_STATUSES
@@ -386,6 +387,22 @@ class ReturnIntakeIn(Schema):
     lines: Annotated[list[ReturnIntakeLineIn], Field(min_length=1, max_length=200)]
 
 
+class HandoverLineIn(Schema):
+    sku: Sku
+    collected: Annotated[int, Field(ge=0, le=1_000_000), WHOLE_NUMBER] = 0
+    declined: Annotated[int, Field(ge=0, le=1_000_000), WHOLE_NUMBER] = 0
+    #: why the customer declined (their words or a reason code)
+    reason: Annotated[str, Field(max_length=500)] | None = None
+    #: the declined units' state: sellable ones go back on the shelf, opened or damaged ones to the returns bin
+    condition: Literal[HANDOVER_CONDITIONS] | None = None
+
+
+class HandoverIn(Schema):
+    #: the client's request id: a retry of the handover that went through answers the order again
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    lines: Annotated[list[HandoverLineIn], Field(min_length=1, max_length=200)]
+
+
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
     for m in (
@@ -409,5 +426,6 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         ShipmentIn,
         ReturnIn,
         ReturnIntakeIn,
+        HandoverIn,
     )
 }

@@ -17,7 +17,7 @@ from wms.tasks.models import Task, TaskKind, TaskStatus
 from wms.tasks.service import list_tasks
 
 #: the kinds the home screen offers, in its order
-FLOOR_KINDS = (TaskKind.PUTAWAY, TaskKind.PICK, TaskKind.PACK, TaskKind.COUNT)
+FLOOR_KINDS = (TaskKind.PUTAWAY, TaskKind.PICK, TaskKind.PACK, TaskKind.COUNT, TaskKind.STAGE)
 #: statuses a list shows: work still to do
 WORKABLE = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 

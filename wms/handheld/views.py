@@ -76,6 +76,15 @@ def move_page():
     return render_template("handheld/move.html", locations=locations, data=_data(locations=locations))
 
 
+@bp.get("/counter")
+@login_required
+def counter_page():
+    """The pickup counter: scan the customer's code (or find the order by number and surname), hand it over."""
+    if current_staff().role not in ("clerk", "manager", "admin"):
+        abort(403)
+    return render_template("handheld/counter.html", data=_data())
+
+
 def _data(**extra: Any) -> dict[str, Any]:
     """What the script of a screen reads (a JSON block in the page): its words, where things are, and ``extra``."""
     return {
@@ -242,4 +251,17 @@ def js_text() -> dict[str, str]:
         "recv_reference": _("Scan or type the delivery reference"),
         "recv_items": _("Scan the items of {reference}"),
         "camera_failed": _("The camera could not be opened."),
+        "counter_next": _("Scan the customer's pickup code or QR"),
+        "counter_found": _("Order {order} for {customer}: fetch it from shelf {shelf}"),
+        "counter_not_ready": _("Order {order} is {status}: it cannot be handed over"),
+        "counter_units": _("{n} on the shelf"),
+        "counter_declined": _("Declined"),
+        "counter_done": _("Order {order}: {status}"),
+        "status_collected": _("collected"),
+        "status_partially_collected": _("partially collected"),
+        "status_ready_for_pickup": _("ready for pickup"),
+        "status_expired": _("expired"),
+        "status_reserved": _("reserved"),
+        "status_picking": _("being prepared"),
+        "status_cancelled": _("cancelled"),
     }

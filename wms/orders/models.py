@@ -58,6 +58,13 @@ class Order(db.Model):
     tote: Mapped[str | None] = mapped_column(String(64), index=True)
     #: why a manager must look at the order (a short pick with no stock to pick instead...); None when all is well
     attention: Mapped[str | None] = mapped_column(String(500))
+    #: a pickup order on the shelf: the pickup bin it waits in, and until when (then it expires)
+    shelf_bin_id: Mapped[int | None] = mapped_column(ForeignKey("bin.id"))
+    hold_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: when the channel was told the hold ends soon (a day before ``hold_until``)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the client id of the counter handover that closed a pickup order (a retry of it answers the order again)
+    handover_id: Mapped[str | None] = mapped_column(String(64))
     #: a manager asked for it to be picked first: the next wave puts it ahead of older orders. Only a server
     #: default: intake's one-statement insert (PostgreSQL) leaves out what it does not set, a Python default
     #: would be sent as NULL there

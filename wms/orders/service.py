@@ -39,8 +39,8 @@ from wms.channels.rules import sellable
 from wms.channels.service import ship_from_locations
 from wms.errors import Forbidden, IdempotencyConflict, InsufficientStock, InvalidState, NotFound, ValidationError
 from wms.extensions import db
-from wms.locations.models import Location
-from wms.orders.models import CANCELLABLE, Order, OrderEvent, OrderLine
+from wms.locations.models import Bin, Location
+from wms.orders.models import CANCELLABLE, Order, OrderEvent, OrderLine, OrderStatus
 from wms.orders.rules import Allocation, Candidate, NotEnoughStock, route_pickup, route_ship
 from wms.stock.models import Reservation, StockLevel
 from wms.stock.service import change_log_insert, change_log_params, record_changes
@@ -583,4 +583,31 @@ def order_view(order: Order) -> dict[str, Any]:
     if order.fulfilment == "pickup":
         view["pickup_location"] = code(order.pickup_location_id)
         view["pickup_code"] = order.pickup_code
+        # Only an order that reached its shelf has one (a new order's object holds no shelf column to read).
+        if order.status in ON_THE_SHELF and order.shelf_bin_id is not None:
+            view["pickup"] = pickup_info(order, code(order.pickup_location_id))
     return view
+
+
+#: statuses of a pickup order that was put on a pickup shelf
+ON_THE_SHELF = (
+    OrderStatus.READY_FOR_PICKUP,
+    OrderStatus.COLLECTED,
+    OrderStatus.PARTIALLY_COLLECTED,
+    OrderStatus.EXPIRED,
+)
+
+
+def pickup_info(order: Order, store_code: str | None) -> dict[str, Any]:
+    """What a customer (and the clerk) needs of a pickup order on the shelf: ``{code, store, shelf, hold_until,
+    qr_url}``; ``qr_url`` is this server's path of a QR code carrying the pickup code, for the channel's message to
+    the customer (prefix it with the server's address)."""
+    shelf = db.session.execute(select(Bin.code).where(Bin.id == order.shelf_bin_id)).scalar_one_or_none()
+    return {
+        "code": order.pickup_code,
+        "store": store_code,
+        "shelf": shelf,
+        "hold_until": isoformat(order.hold_until) if order.hold_until else None,
+        "qr_url": f"/p/{order.pickup_code}.svg",
+        "reminded_at": isoformat(order.reminded_at) if order.reminded_at else None,
+    }

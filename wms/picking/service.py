@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -88,6 +88,8 @@ def due_by_line(session: Session, location_id: int, order_ids: Iterable[int] | N
             Reservation.needs_transfer.is_(False),
             Reservation.open_qty > 0,
             Order.status.in_(DUE_STATUSES),
+            # A pickup order at its own store is prepared there by a stage task, never waved.
+            or_(Order.pickup_location_id.is_(None), Order.pickup_location_id != location_id),
         )
         .group_by(OrderLine.order_id, Reservation.order_line_id, Reservation.product_id)
     )

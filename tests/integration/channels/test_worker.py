@@ -336,4 +336,12 @@ def test_the_worker_runs_every_domains_stages_in_order():
     from wms.worker import stages
 
     names = [stage.name for stage in stages()]
-    assert names == ["webhooks.events", "webhooks.availability", "webhooks.deliver", "print_jobs"]
+    assert names == [
+        "pickups.stage",
+        "pickups.remind",
+        "pickups.expire",
+        "webhooks.events",
+        "webhooks.availability",
+        "webhooks.deliver",
+        "print_jobs",
+    ]

@@ -949,12 +949,103 @@
     draw();
   }
 
+  /* --- the pickup counter ------------------------------------------------------------------------------- */
+
+  function setUpCounter() {
+    var order = null; // the order as GET /api/v1/pickups shows it
+    var handoverId = null; // one id per handover attempt of this order: a retry after a lost answer is applied once
+    var busy = false;
+
+    function statusText(status) { return fmt("status_" + status) || status; }
+
+    function draw() {
+      var box = $("hh-pickup");
+      $("hh-next").textContent = order ? "" : fmt("counter_next");
+      box.hidden = !order;
+      var list = $("hh-counter-lines");
+      list.textContent = "";
+      if (!order) return;
+      var pickup = order.pickup || {};
+      var ready = order.status === "ready_for_pickup";
+      $("hh-pickup-title").textContent = ready
+        ? fmt("counter_found", { order: order.id, customer: (order.customer || {}).name || "", shelf: pickup.shelf || "" })
+        : fmt("counter_not_ready", { order: order.id, status: statusText(order.status) });
+      $("hh-handover").hidden = !ready;
+      if (!ready) return;
+      var template = $("hh-counter-line");
+      order.lines.forEach(function (line) {
+        var units = line.picked - line.collected - line.declined;
+        if (units <= 0) return;
+        var li = template.content.firstElementChild.cloneNode(true);
+        li.setAttribute("data-sku", line.sku);
+        li.setAttribute("data-units", String(units));
+        li.querySelector(".hh-line-sku").textContent = line.sku;
+        li.querySelector(".hh-line-units").textContent = fmt("counter_units", { n: units });
+        li.querySelector("[data-declined]").setAttribute("max", String(units));
+        list.appendChild(li);
+      });
+    }
+
+    function show(res) {
+      if (res.status !== 200) { bad(errorText(res.body, res.status)); return; }
+      order = res.body;
+      handoverId = newId();
+      if (order.status === "ready_for_pickup") good(""); else bad(fmt("counter_not_ready", { order: order.id, status: statusText(order.status) }));
+      draw();
+    }
+
+    function find(query) {
+      return postJSON(DATA.api + "/pickups?" + query, undefined, "GET").then(show, function () { bad(fmt("err_network")); });
+    }
+
+    onEnter = function (value) { find("code=" + encodeURIComponent(value)); };
+
+    $("hh-find").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var number = $("hh-find-order").value.trim();
+      var surname = $("hh-find-surname").value.trim();
+      if (!/^\d+$/.test(number) || !surname) { bad(fmt("err_not_found")); return; }
+      find("order=" + encodeURIComponent(number) + "&surname=" + encodeURIComponent(surname));
+    });
+
+    $("hh-handover").addEventListener("click", function () {
+      if (!order || busy) return;
+      var lines = [];
+      var wrong = false;
+      Array.prototype.forEach.call($("hh-counter-lines").children, function (li) {
+        var units = Number(li.getAttribute("data-units"));
+        var declined = Number(li.querySelector("[data-declined]").value || 0);
+        if (!(declined >= 0 && declined <= units) || Math.floor(declined) !== declined) { wrong = true; return; }
+        var line = { sku: li.getAttribute("data-sku"), collected: units - declined, declined: declined };
+        if (declined) {
+          line.condition = li.querySelector("[data-condition]").value;
+          var reason = li.querySelector("[data-reason]").value.trim();
+          if (reason) line.reason = reason;
+        }
+        lines.push(line);
+      });
+      if (wrong) { bad(fmt("err_qty")); return; }
+      busy = true;
+      postJSON(DATA.api + "/orders/" + order.id + "/handover", { id: handoverId, lines: lines }).then(function (res) {
+        busy = false;
+        if (res.status !== 200) { bad(errorText(res.body, res.status)); return; }
+        good(fmt("counter_done", { order: res.body.id, status: statusText(res.body.status) }));
+        order = null;
+        draw();
+      }, function () { busy = false; bad(fmt("err_network")); });
+    });
+
+    $("hh-restart").addEventListener("click", function () { order = null; say(""); draw(); });
+    draw();
+  }
+
   /* --- start ------------------------------------------------------------------------------------------------- */
 
   if (PAGE === "task") setUpTask();
   else if (PAGE === "list") setUpList();
   else if (PAGE === "receive") setUpReceive();
   else if (PAGE === "move") setUpMove();
+  else if (PAGE === "counter") setUpCounter();
   // Every screen sends what is still in the outbox (scans made offline, then the page was left or reloaded).
   showUnsent();
   kick();

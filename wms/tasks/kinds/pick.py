@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from wms.channels.outbox import emit
@@ -169,6 +169,27 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
             f"order {order.id} is {order.status}: put nothing in its tote", {"order": order.id, "status": order.status}
         )
     source, staging = _source_and_staging(session, line.bin_id, task.location_id)
+    note = f"task {task.id}" + (f", tote {order.tote}" if order.tote else "")
+    take_reserved_units(work, order, line, qty, source, staging, note)
+    line.done += qty
+    if order.status == OrderStatus.RESERVED:
+        _set_status(session, order, OrderStatus.PICKING, work)
+    session.flush()
+    # While this task has more of the order to pick, the order is not done: no need to ask the database.
+    more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
+    if not more_here and fully_picked(session, order.id, task.location_id):
+        open_pack_task(session, order, task.location_id, staging)
+
+
+def take_reserved_units(
+    work: Work, order: Order, line: TaskLine, qty: int, source: Bin, target: Bin, note: str
+) -> None:
+    """Move ``qty`` reserved units of ``line`` from ``source`` to ``target`` (a bin that is not sellable: staging,
+    a pickup shelf) for ``order``, whose row the caller locked: the order line's open reservation here and the
+    level's reserved fall by as much (availability does not move), a ``pick`` ledger row names the order, the
+    order line's ``picked`` grows. Raises InvalidState (no open reservation here, a level holding less reserved),
+    InsufficientStock (the bin holds fewer units by the books)."""
+    session, location_id = work.session, work.task.location_id
     sku = work.state(line.line_no).sku
     entry = LedgerEntry(
         product_id=line.product_id,
@@ -178,33 +199,26 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
         reason="pick",
         from_bin=source,
         from_status="sellable",
-        to_bin=staging,
+        to_bin=target,
         to_status="sellable",
         reference=f"order:{order.id}",
-        note=f"task {task.id}" + (f", tote {order.tote}" if order.tote else ""),
+        note=note,
         actor=work.actor,
         device=work.device,
     )
-    if not _picked_in_one_statement(session, entry, line, task.location_id, order.id):
-        _lower_reservation(session, order, line, task.location_id, qty)
-        lowered = session.connection().execute(
-            _LOWER_RESERVED, {"l_product_id": line.product_id, "l_location_id": task.location_id, "units": qty}
-        )
-        if lowered.rowcount != 1:
-            raise _level_short(order.id)
-        try:
-            post_entries(session, [entry])
-        except InsufficientStock as exc:
-            raise _bin_short(source, qty, sku, exc.details) from None
-        session.connection().execute(_RAISE_PICKED, {"line_id": line.order_line_id, "units": qty})
-    line.done += qty
-    if order.status == OrderStatus.RESERVED:
-        _set_status(session, order, OrderStatus.PICKING, work)
-    session.flush()
-    # While this task has more of the order to pick, the order is not done: no need to ask the database.
-    more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
-    if not more_here and fully_picked(session, order.id, task.location_id):
-        open_pack_task(session, order, task.location_id, staging)
+    if _picked_in_one_statement(session, entry, line, location_id, order.id):
+        return
+    _lower_reservation(session, order, line, location_id, qty)
+    lowered = session.connection().execute(
+        _LOWER_RESERVED, {"l_product_id": line.product_id, "l_location_id": location_id, "units": qty}
+    )
+    if lowered.rowcount != 1:
+        raise _level_short(order.id)
+    try:
+        post_entries(session, [entry])
+    except InsufficientStock as exc:
+        raise _bin_short(source, qty, sku, exc.details) from None
+    session.connection().execute(_RAISE_PICKED, {"line_id": line.order_line_id, "units": qty})
 
 
 def _level_short(order_id: int) -> InvalidState:
@@ -357,14 +371,17 @@ def free_stock(
     excluded = sorted(set(exclude_bins))
     if excluded:
         query = query.where(Bin.id.not_in(excluded))
+    # A stage line's units stay in their bin by the books until the order is shelved: all of them are claimed.
+    left = case(
+        (Task.kind == TaskKind.STAGE, TaskLine.qty - TaskLine.short),
+        else_=TaskLine.qty - TaskLine.done - TaskLine.short,
+    )
     claimed = session.execute(
-        select(
-            TaskLine.bin_id, TaskLine.product_id, TaskLine.lot, func.sum(TaskLine.qty - TaskLine.done - TaskLine.short)
-        )
+        select(TaskLine.bin_id, TaskLine.product_id, TaskLine.lot, func.sum(left))
         .join(Task, Task.id == TaskLine.task_id)
         .where(
             Task.location_id == location_id,
-            Task.kind == TaskKind.PICK,
+            Task.kind.in_((TaskKind.PICK, TaskKind.STAGE)),
             Task.status.in_(ACTIVE),
             TaskLine.product_id.in_(products),
         )

@@ -1,0 +1,95 @@
+"""Screenshots of the store clerk's screens, in Polish and English, at 360x640 (handheld) and 1280x800 (a counter
+PC), and of the manager's returns page (a tool, not a test).
+
+    python3 -m tests.browser.shots_store [OUT_DIR]      # default /tmp/store-shots
+
+Starts the app on a temporary SQLite file (tests/browser/live.py) with two pickup orders at ST1 (one to stage, one
+staged), then photographs the clerk's home, the stage list and task, the counter (empty, the order found with a
+line declined, after an unknown code) and /returns (empty here: tests/web/returns shows it with data).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, HANDHELD, scan, sign_in, wait_ready, wait_text
+from tests.browser.live import GTINS, pickup_stage, start_server
+from tests.web.staff import PASSWORD
+from wms.auth.service import set_user_language
+from wms.extensions import db
+
+COUNTER_PC = {"width": 1280, "height": 800}
+
+
+def _stage_by_service(server, order_id: int, task_id: int, code: str) -> None:
+    from wms.auth.models import User
+    from wms.tasks.service import apply_scan
+
+    with server.app.app_context():
+        kasia = db.session.execute(db.select(User).where(User.username == "kasia")).scalar_one()
+        for n, (scan_code, qty) in enumerate([("S-01", None), (GTINS["KT-1"], 1), (code, None), ("PU-01", None)]):
+            apply_scan(task_id, f"shot-{n}", scan_code, qty, kasia)
+        db.session.remove()
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    server = start_server(Path(tempfile.mkdtemp(prefix="store-shots-")))
+    _, stage_id, _ = pickup_stage(server, "WEB-PU-7", [("KT-1", 1)])
+    ready_id, ready_task, ready_code = pickup_stage(server, "WEB-PU-8", [("KT-1", 1)])
+    _stage_by_service(server, ready_id, ready_task, ready_code)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for lang in ("pl", "en"):
+            with server.app.app_context():
+                set_user_language("kasia", lang, actor="shots")
+                set_user_language("boss", lang, actor="shots")
+                db.session.remove()
+            for size_name, size in (("phone", HANDHELD), ("pc", COUNTER_PC)):
+                ctx = browser.new_context(viewport=size, has_touch=size_name == "phone", device_scale_factor=1)
+                page = ctx.new_page()
+
+                def shot(name: str, page=page, lang=lang, size_name=size_name) -> None:
+                    page.wait_for_timeout(400)  # after the answer's flash
+                    page.screenshot(path=str(out / f"{lang}-{size_name}-{name}.png"), full_page=True)
+
+                sign_in(page, server, "kasia")
+                shot("01-home")
+                page.goto(f"{server.url}/hh/tasks?kind=stage")
+                wait_ready(page)
+                shot("02-stage-list")
+                page.goto(f"{server.url}/hh/tasks/{stage_id}")
+                wait_ready(page)
+                shot("03-stage-bin")
+                page.goto(f"{server.url}/hh/counter")
+                wait_ready(page)
+                shot("04-counter")
+                scan(page, ready_code)
+                wait_text(page, "#hh-pickup-title", "PU-01")
+                page.locator(".hh-counter-line [data-declined]").fill("1")
+                page.locator(".hh-counter-line [data-reason]").fill("zły kolor" if lang == "pl" else "wrong colour")
+                shot("05-counter-order")
+                scan(page, "ZZZZZZZZ")
+                page.wait_for_timeout(600)
+                shot("06-counter-unknown-code")
+                ctx.close()
+            ctx = browser.new_context(viewport=COUNTER_PC, device_scale_factor=1)
+            page = ctx.new_page()
+            page.goto(f"{server.url}/login?next=/returns")
+            page.fill("#username", "boss")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{server.url}/returns")
+            page.screenshot(path=str(out / f"{lang}-pc-07-returns.png"), full_page=True)
+            ctx.close()
+        browser.close()
+    server.stop()
+    print(f"screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/store-shots"))

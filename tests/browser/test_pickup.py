@@ -1,0 +1,76 @@
+"""Click & collect through the browser, as the store's clerk does it on the handheld: the stage task (shelf, item,
+the pickup label, the pickup shelf), then the counter: the customer's code scanned, one unit declined as damaged,
+the rest handed over. The books agree with the ledger (``wms check``) after each step."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser.conftest import scan, sign_in, wait_text, wait_until
+from tests.browser.live import GTINS, pickup_stage
+from wms.extensions import db
+from wms.locations.models import Bin, Location
+from wms.orders.models import Order
+from wms.stock.models import StockQuant
+from wms.stock.service import check_stock
+
+pytest.importorskip("playwright.sync_api", reason="browser tests: the playwright package is not installed")
+
+
+def _status(server, order_id: int) -> str:
+    with server.app.app_context():
+        status = db.session.get(Order, order_id).status
+        db.session.remove()
+    return status
+
+
+def _in_bin(server, bin_code: str) -> list[tuple[str, int]]:
+    with server.app.app_context():
+        rows = db.session.execute(
+            select(StockQuant.status, StockQuant.qty)
+            .join(Bin, Bin.id == StockQuant.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(Location.code == "ST1", Bin.code == bin_code, StockQuant.qty > 0)
+        ).all()
+        assert check_stock() == []
+        db.session.remove()
+    return [tuple(row) for row in rows]
+
+
+def test_stage_then_hand_over_with_a_damaged_unit_declined(page, live_server):
+    order_id, task_id, code = pickup_stage(live_server, "WEB-PU-1", [("KT-1", 2)])
+    sign_in(page, live_server, "kasia")
+    page.goto(f"{live_server.url}/hh/tasks/{task_id}")
+    wait_text(page, "#hh-next", "S-01")
+    scan(page, "S-01")
+    wait_text(page, "#hh-next", "KT-1")
+    scan(page, GTINS["KT-1"])
+    scan(page, GTINS["KT-1"])
+    wait_text(page, "#hh-next", str(order_id))  # the pickup label now
+    scan(page, code)
+    wait_text(page, "#hh-next", "shelf")
+    scan(page, "PU-01")
+    wait_until(lambda: _status(live_server, order_id) == "ready_for_pickup", what="the order on its shelf")
+    assert _in_bin(live_server, "PU-01") == [("sellable", 2)]
+
+    page.goto(f"{live_server.url}/hh/counter")
+    wait_text(page, "#hh-next", "pickup code")
+    scan(page, code)
+    wait_text(page, "#hh-pickup-title", "PU-01")
+    assert "Anna Nowak" in page.inner_text("#hh-pickup-title")
+    line = page.locator(".hh-counter-line")
+    assert line.count() == 1 and "2 on the shelf" in line.inner_text()
+    line.locator("[data-declined]").fill("1")
+    line.locator("[data-condition]").select_option("damaged")
+    line.locator("[data-reason]").fill("dented")
+    page.click("#hh-handover")
+    wait_text(page, "#hh-msg", "partially collected")
+    assert page.get_attribute("#hh-flash", "data-last") == "ok"
+    assert _status(live_server, order_id) == "partially_collected"
+    assert _in_bin(live_server, "PU-01") == [] and _in_bin(live_server, "RET") == [("damaged", 1)]
+
+    # the same code again: handed over already, a clear refusal
+    scan(page, code)
+    wait_text(page, "#hh-pickup-title", "partially collected")
+    assert page.is_hidden("#hh-handover")
