@@ -22,6 +22,7 @@ if __package__ in (None, ""):
 
 from benchmarks import (  # noqa: E402
     bench_availability,
+    bench_counter,
     bench_feed,
     bench_long_requests,
     bench_orders,
@@ -32,7 +33,15 @@ from benchmarks.common import Row, Settings  # noqa: E402
 
 BENCHMARKS = {
     module.NAME: module
-    for module in (bench_availability, bench_orders, bench_feed, bench_long_requests, bench_waves, bench_scans)
+    for module in (
+        bench_availability,
+        bench_orders,
+        bench_feed,
+        bench_long_requests,
+        bench_waves,
+        bench_scans,
+        bench_counter,
+    )
 }
 COLUMNS = ("benchmark", "db", "figure", "ceiling", "ratio", "target", "result")
 
