@@ -44,8 +44,9 @@ from wms.stock.models import StockQuant
 from wms.stock.service import receive
 from wms.tasks.counts import open_counts
 from wms.tasks.kinds.pick import cancel_order_and_work
-from wms.tasks.models import Task
-from wms.tasks.service import apply_scan, complete_task
+from wms.tasks.kinds.stage import open_stage_tasks
+from wms.tasks.models import Task, TaskLine
+from wms.tasks.service import apply_scan, complete_task, get_task
 from wms.tasks.service import receive as receive_into_dock
 
 # --- the retailer -------------------------------------------------------------------------------------------
@@ -640,6 +641,8 @@ def seed(echo=lambda message: None) -> DemoResult:
     floor += [_seed_wave(), _seed_count()]
     echo("; ".join(floor[1:]))
     echo(_seed_printers())
+    floor.append(_seed_pickups())
+    echo(floor[-1])
     integration_token = create_token("integration", "demo ERP")
     station_token = create_station_token(DEMO_STATION, f"{DEMO_STATION} demo agent")
     return DemoResult(
@@ -723,6 +726,54 @@ def _seed_wave() -> str:
         return "wave: no order is due at WH1"
     wave = release_wave("WH1", order_ids=due[: max(1, len(due) // 2)], max_orders=4, actor=FLOOR_MANAGER)
     return f"wave {wave['id']} at WH1: {len(wave['orders'])} orders in {len(wave['tasks'])} pick task(s)"
+
+
+#: the pickup order the Kraków clerk has prepared in the demo, and the shelf it waits on
+STAGED_PICKUP = ("WEB-100234", "clerk.krk")
+
+
+def _seed_pickups() -> str:
+    """Click & collect: stage tasks for every store's pickups on its own stock (as ``wms worker`` opens them); the
+    Kraków clerk has prepared one of them by scans (picked, its label printed on the counter station's printer,
+    shelved), so it is ready for pickup; the others wait on the clerks' handhelds."""
+    opened = sum(len(open_stage_tasks(code)) for code in STORES)
+    external_id, clerk_name = STAGED_PICKUP
+    order = db.session.execute(select(Order).where(Order.external_id == external_id)).scalar_one()
+    if order.status != "reserved":
+        db.session.rollback()
+        return f"click & collect: {external_id} prepared before"
+    task_id = (
+        db.session.execute(
+            select(Task.id)
+            .join(TaskLine, TaskLine.task_id == Task.id)
+            .where(Task.kind == "stage", TaskLine.order_id == order.id)
+        )
+        .scalars()
+        .first()
+    )
+    clerk = find_user(clerk_name)
+    db.session.rollback()
+    step = get_task(task_id, clerk)["next"]
+    n = 0
+    while step["expect"] != "nothing":
+        n += 1
+        expect = step["expect"]
+        code = {"bin": step.get("bin"), "order": order.pickup_code, "shelf": step.get("bin") or "PU-01"}.get(expect)
+        if expect in ("product", "qty"):
+            code = None if expect == "qty" else _gtin_of(step["sku"])
+        answer = apply_scan(
+            task_id, f"demo-stage-{n}", code, step["qty"] if expect in ("product", "qty") else None, clerk, "demo"
+        )
+        step = answer["task"]["next"]
+    return f"click & collect: {opened} stage task(s) at the stores; {external_id} ready for pickup in ST-KRK"
+
+
+def _gtin_of(sku: str) -> str:
+    code = db.session.execute(
+        select(Barcode.code).join(Product, Product.id == Barcode.product_id).where(Product.sku == sku).limit(1)
+    ).scalar_one()
+    db.session.rollback()
+    return code
 
 
 def _seed_count() -> str:

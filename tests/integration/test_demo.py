@@ -16,6 +16,7 @@ from wms.cli import main
 from wms.extensions import db
 from wms.orders.models import Order
 from wms.orders.service import get_order, order_view
+from wms.printing.models import PrintJob
 from wms.stock.service import check_stock
 from wms.tasks.models import Task
 
@@ -119,7 +120,11 @@ def test_demo_data_is_usable(seeded, demo_app):
     # Orders of every kind.
     orders = {o.external_id: order_view(get_order(o.id)) for o in db.session.execute(select(Order)).scalars()}
     statuses = {o["status"] for o in orders.values()}
-    assert statuses == {"reserved", "picking", "cancelled"}  # the older half of the warehouse's orders is picking
+    # the older half of the warehouse's orders is picking; one pickup order waits on its shelf in Kraków
+    assert statuses == {"reserved", "picking", "cancelled", "ready_for_pickup"}
+    ready = orders["WEB-100234"]
+    assert ready["status"] == "ready_for_pickup" and ready["pickup"]["store"] == "ST-KRK"
+    assert ready["pickup"]["shelf"].startswith("PU-")
     split = orders["WEB-100233"]["lines"][0]["allocations"]
     assert [a["location"] for a in split] == ["WH1", "ST-WAW"]
     transfer = orders["WEB-100235"]["lines"]
@@ -170,6 +175,11 @@ def test_demo_floor_work_is_there_to_pick_up(seeded, demo_app):
     assert all(t.reference["wave"] for t in tasks["pick"])
     (count,) = tasks["count"]
     assert count.status == "awaiting_approval"
+    # the stores' pickups on their own stock have stage tasks; Kraków's is done, its label on the counter printer
+    stages = tasks["stage"]
+    assert {t.status for t in stages} == {"open", "done"}
+    jobs = db.session.execute(select(PrintJob).where(PrintJob.kind == "pickup")).scalars().all()
+    assert [job.printer.name for job in jobs] == ["KRK-counter-zebra"]
     # the picker's handheld can see the wave's tasks and work them (here: the tote scan of the first pick task)
     client = demo_app.test_client()
     picker = {"Authorization": "Bearer " + create_token("staff", username="picker")}
