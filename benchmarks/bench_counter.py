@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from benchmarks import seed
-from benchmarks.common import Row, Settings, database, log, wms_app
+from benchmarks.common import Row, Settings, database, log, percentile, wms_app
 
 NAME = "counter"
 DATABASES = ("sqlite", "postgres")
@@ -38,11 +38,6 @@ ORDERS = 10_000
 FULL = (3000, 1000)
 QUICK = (1000, 300)
 _ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _seed(url: str) -> dict[str, Any]:
@@ -147,10 +142,10 @@ def _measure(client, bare, info: dict[str, Any], lookups: int, handovers: int) -
         if r.status_code != 200 or r.get_json()["status"] != "collected":
             bad.append(f"handover {oid}: {r.status_code} {r.get_data(as_text=True)[:200]}")
     return {
-        "lookup": (_percentile(found, 0.5), _percentile(found, 0.99)),
-        "lookup_bare": (_percentile(found_bare, 0.5), _percentile(found_bare, 0.99)),
-        "handover": (_percentile(handed, 0.5), _percentile(handed, 0.99)),
-        "handover_bare": (_percentile(handed_bare, 0.5), _percentile(handed_bare, 0.99)),
+        "lookup": (percentile(found, 0.5), percentile(found, 0.99)),
+        "lookup_bare": (percentile(found_bare, 0.5), percentile(found_bare, 0.99)),
+        "handover": (percentile(handed, 0.5), percentile(handed, 0.99)),
+        "handover_bare": (percentile(handed_bare, 0.5), percentile(handed_bare, 0.99)),
         "handed": [oid for oid, _ in chosen],
         "bad": bad,
         "counts": (lookups, handovers),

@@ -39,7 +39,7 @@ from unittest import mock
 from sqlalchemy import event, func, select
 
 from benchmarks import seed
-from benchmarks.common import Row, Settings, database, log, wms_app
+from benchmarks.common import Row, Settings, database, log, percentile, wms_app
 
 NAME = "scans"
 DATABASES = ("sqlite", "postgres")
@@ -70,11 +70,6 @@ def _sku(i: int) -> str:
 
 def _bin(i: int) -> str:
     return f"P-{i:05d}"
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @contextmanager
@@ -338,14 +333,14 @@ def _server_time(client, bare, info: dict[str, Any]) -> dict[str, Any]:
     return {
         "scans": len(wms_times),
         "rounds": rounds,
-        "p50": _percentile(wms_times, 0.50),
-        "p99": _percentile(wms_times, 0.99),
+        "p50": percentile(wms_times, 0.50),
+        "p99": percentile(wms_times, 0.99),
         "max": max(wms_times),
-        "bare_p50": _percentile(bare_times, 0.50),
-        "bare_p99": _percentile(bare_times, 0.99),
-        "cpu_p50": _percentile(wms_cpu, 0.50),
-        "bare_cpu_p50": _percentile(bare_cpu, 0.50),
-        "by_kind": {k: (len(v), _percentile(v, 0.50), _percentile(v, 0.99)) for k, v in by_kind.items()},
+        "bare_p50": percentile(bare_times, 0.50),
+        "bare_p99": percentile(bare_times, 0.99),
+        "cpu_p50": percentile(wms_cpu, 0.50),
+        "bare_cpu_p50": percentile(bare_cpu, 0.50),
+        "by_kind": {k: (len(v), percentile(v, 0.50), percentile(v, 0.99)) for k, v in by_kind.items()},
         "statuses": dict(statuses),
         "bare_statuses": dict(bare_statuses),
         "errors": errors[:5],

@@ -93,6 +93,12 @@ def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0-1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 

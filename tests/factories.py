@@ -163,3 +163,20 @@ def fast_password_hashing(monkeypatch) -> None:
     monkeypatch.setattr(
         auth_models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
     )
+
+
+def bin_contents(location: str, bin_code: str) -> dict[tuple[str, str], int]:
+    """(sku, stock status) -> units of one bin, read afresh (other sessions may have changed it)."""
+    from wms.catalog.models import Product
+    from wms.locations.models import Bin, Location
+
+    db.session.rollback()
+    rows = db.session.execute(
+        select(Product.sku, StockQuant.status, StockQuant.qty)
+        .join(Product, Product.id == StockQuant.product_id)
+        .join(Bin, Bin.id == StockQuant.bin_id)
+        .join(Location, Location.id == Bin.location_id)
+        .where(Location.code == location, Bin.code == bin_code, StockQuant.qty != 0)
+    ).all()
+    db.session.rollback()
+    return {(sku, status): qty for sku, status, qty in rows}

@@ -18,9 +18,10 @@ from wms.catalog.models import Product
 from wms.channels.outbox import emit
 from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
-from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind, Location
+from wms.locations.models import Bin, BinKind, Location
 from wms.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from wms.orders.service import get_order
+from wms.stock.bins import first_bin, shelf_for
 from wms.stock.models import StockQuant
 from wms.stock.service import LedgerEntry, post_entries
 from wms.uow import unit_of_work
@@ -204,36 +205,16 @@ def _plan(
 
 
 def _declined_bin(session, store: Location, product_id: int, kind: str) -> Bin:
-    """Sellable: the store's sellable bin already holding the product, else its first pick (then bulk) bin;
-    returns: its first returns bin."""
+    """Sellable: the store's shelf for the product (:func:`wms.stock.bins.shelf_for`); returns: its first returns
+    bin."""
     if kind == "sellable":
-        holding = session.execute(
-            select(Bin)
-            .join(StockQuant, StockQuant.bin_id == Bin.id)
-            .where(
-                Bin.location_id == store.id,
-                Bin.kind.in_(SELLABLE_BIN_KINDS),
-                StockQuant.product_id == product_id,
-                StockQuant.qty > 0,
-            )
-            .order_by(Bin.sequence, Bin.code)
-            .limit(1)
-        ).scalar_one_or_none()
-        if holding is not None:
-            return holding
-        kinds = [BinKind.PICK, BinKind.BULK]
+        found = shelf_for(session, store.id, product_id)
     else:
-        kinds = [BinKind.RETURNS]
-    for bin_kind in kinds:
-        found = session.execute(
-            select(Bin)
-            .where(Bin.location_id == store.id, Bin.kind == bin_kind)
-            .order_by(Bin.sequence, Bin.code)
-            .limit(1)
-        ).scalar_one_or_none()
-        if found is not None:
-            return found
-    raise ValidationError.one("lines", f"{store.code} has no {' or '.join(kinds)} bin for declined units")
+        found = first_bin(session, store.id, (BinKind.RETURNS,))
+    if found is None:
+        wanted = "pick or bulk" if kind == "sellable" else "returns"
+        raise ValidationError.one("lines", f"{store.code} has no {wanted} bin for declined units")
+    return found
 
 
 def _from_shelf(
@@ -262,43 +243,34 @@ def _from_shelf(
         )
         .order_by(StockQuant.lot)
     ).all()
-    entries = []
+    # (lot, units): the shelf's quants as far as they go; what the books lack is asked of the lot-less quant, which
+    # post_entries then refuses with the figures
+    takes: list[tuple[str, int]] = []
     left = units
     for lot, qty in quants:
-        if left <= 0:
-            break
         key = (product_id, lot or "")
         take = min(left, int(qty) - taken.get(key, 0))
-        if take <= 0:
-            continue
-        taken[key] = taken.get(key, 0) + take
-        entries.append(
-            LedgerEntry(
-                qty=take,
-                lot=lot or "",
-                reason=reason,
-                from_bin=shelf,
-                from_status="sellable",
-                to_bin=target,
-                to_status=status if target is not None else None,
-                note=note or None,
-                **common,
-            )
+        if take > 0:
+            taken[key] = taken.get(key, 0) + take
+            takes.append((lot or "", take))
+            left -= take
+    if left > 0:
+        takes.append(("", left))
+    to_status = status if target is not None else None
+    entries = [
+        LedgerEntry(
+            qty=take,
+            lot=lot,
+            reason=reason,
+            from_bin=shelf,
+            from_status="sellable",
+            to_bin=target,
+            to_status=to_status,
+            note=note or None,
+            **common,
         )
-        left -= take
-    if left > 0:  # the books hold fewer on the shelf than the order: post_entries refuses it with the figures
-        entries.append(
-            LedgerEntry(
-                qty=left,
-                reason=reason,
-                from_bin=shelf,
-                from_status="sellable",
-                to_bin=target,
-                to_status=status if target is not None else None,
-                note=note or None,
-                **common,
-            )
-        )
+        for lot, take in takes
+    ]
     return entries
 
 

@@ -67,13 +67,9 @@ def plan_request(order_id: int, bought: list[Bought], asked: list[Asked]) -> lis
                 }
             )
             continue
-        need = want.qty
-        for line in lines:
-            take = min(need, left[line.order_line_id])
-            if take:
-                planned.append(PlannedLine(line.order_line_id, line.product_id, want.sku, take, want.reason))
-                left[line.order_line_id] -= take
-                need -= take
+        for line_id, take in _spread(want.qty, [line.order_line_id for line in lines], left):
+            product_id = next(line.product_id for line in lines if line.order_line_id == line_id)
+            planned.append(PlannedLine(line_id, product_id, want.sku, take, want.reason))
     if errors:
         raise ValidationError(errors)
     return planned
@@ -137,16 +133,24 @@ def plan_intake(rma: str, lines: list[LineState], intake: list[Intake]) -> list[
                 {"field": f"lines[{i}].qty", "message": f"return {rma} expects {can} more unit(s) of {got.sku}"}
             )
             continue
-        need = got.qty
-        for line in on_return:
-            take = min(need, left[line.return_line_id])
-            if take:
-                items.append(IntakeItem(line.return_line_id, take, got.grade, got.disposition))
-                left[line.return_line_id] -= take
-                need -= take
+        for line_id, take in _spread(got.qty, [line.return_line_id for line in on_return], left):
+            items.append(IntakeItem(line_id, take, got.grade, got.disposition))
     if errors:
         raise ValidationError(errors)
     return items
+
+
+def _spread(units: int, line_ids: list[int], left: dict[int, int]) -> list[tuple[int, int]]:
+    """``units`` taken from the lines in order, each as far as ``left`` (units still free per line) goes; lowers
+    ``left``. The caller checked that they add up."""
+    taken = []
+    for line_id in line_ids:
+        take = min(units, left[line_id])
+        if take:
+            taken.append((line_id, take))
+            left[line_id] -= take
+            units -= take
+    return taken
 
 
 def status_after(expected: int, received: int, waiting_in_quarantine: int) -> ReturnStatus:

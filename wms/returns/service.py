@@ -22,7 +22,7 @@ from wms.catalog.models import Product
 from wms.channels.outbox import emit
 from wms.errors import Forbidden, InvalidState, NotFound, ValidationError
 from wms.extensions import db
-from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind, Location, LocationKind
+from wms.locations.models import Bin, BinKind, Location, LocationKind
 from wms.orders.models import Order, OrderLine, Shipment
 from wms.returns import rules
 from wms.returns.models import (
@@ -37,7 +37,7 @@ from wms.returns.models import (
     ReturnMethod,
     ReturnStatus,
 )
-from wms.stock.models import StockQuant
+from wms.stock.bins import first_bin, shelf_for
 from wms.stock.service import LedgerEntry, post_entries
 from wms.timeutil import isoformat, utcnow
 from wms.uow import unit_of_work
@@ -342,38 +342,17 @@ def _sku(session: Session, product_id: int) -> str:
 
 
 def _target_bin(session: Session, location: Location, product_id: int, disposition: str) -> Bin:
-    """Restock: the sellable bin already holding the product here, else the first pick (then bulk) bin in walk
-    order. Quarantine and scrap: the location's first returns bin (else quarantine bin)."""
+    """Restock: the location's shelf for the product (:func:`wms.stock.bins.shelf_for`). Quarantine and scrap:
+    its first returns bin (else quarantine bin)."""
     if disposition == Disposition.RESTOCK:
-        holding = session.execute(
-            select(Bin)
-            .join(StockQuant, StockQuant.bin_id == Bin.id)
-            .where(
-                Bin.location_id == location.id,
-                Bin.kind.in_(SELLABLE_BIN_KINDS),
-                StockQuant.product_id == product_id,
-                StockQuant.qty > 0,
-            )
-            .order_by(Bin.sequence, Bin.code)
-            .limit(1)
-        ).scalar_one_or_none()
-        if holding is not None:
-            return holding
-        kinds = [BinKind.PICK, BinKind.BULK]
+        found = shelf_for(session, location.id, product_id)
         missing = f"{location.code} has no pick or bulk bin to restock into"
     else:
-        kinds = [BinKind.RETURNS, BinKind.QUARANTINE]
+        found = first_bin(session, location.id, (BinKind.RETURNS, BinKind.QUARANTINE))
         missing = f"{location.code} has no returns bin: add a bin of kind returns"
-    for kind in kinds:
-        found = session.execute(
-            select(Bin)
-            .where(Bin.location_id == location.id, Bin.kind == kind)
-            .order_by(Bin.sequence, Bin.code)
-            .limit(1)
-        ).scalar_one_or_none()
-        if found is not None:
-            return found
-    raise ValidationError.one("location", missing)
+    if found is None:
+        raise ValidationError.one("location", missing)
+    return found
 
 
 def _intake_entries(

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from wms.errors import InvalidState
-from wms.locations.models import SELLABLE_BIN_KINDS, Bin
+from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind
 from wms.locations.service import get_location
 from wms.stock.models import StockQuant
 from wms.uow import unit_of_work
@@ -54,3 +55,35 @@ def _upsert_bin(location_code: str, code: str, data: dict[str, Any], actor: str 
         bin_.location = location
         bin_.updated_by = actor
     return bin_, created
+
+
+def shelf_for(session: Session, location_id: int, product_id: int) -> Bin | None:
+    """Where units of a product go back to be sold at a location: the sellable bin already holding it there, else
+    the first pick (then bulk) bin in walk order; None when the location has neither. Reads only."""
+    holding = session.execute(
+        select(Bin)
+        .join(StockQuant, StockQuant.bin_id == Bin.id)
+        .where(
+            Bin.location_id == location_id,
+            Bin.kind.in_(SELLABLE_BIN_KINDS),
+            StockQuant.product_id == product_id,
+            StockQuant.qty > 0,
+        )
+        .order_by(Bin.sequence, Bin.code)
+        .limit(1)
+    ).scalar_one_or_none()
+    return holding or first_bin(session, location_id, (BinKind.PICK, BinKind.BULK))
+
+
+def first_bin(session: Session, location_id: int, kinds: tuple[str, ...]) -> Bin | None:
+    """The location's first bin of the first of ``kinds`` it has, in walk order; None when it has none."""
+    for kind in kinds:
+        found = session.execute(
+            select(Bin)
+            .where(Bin.location_id == location_id, Bin.kind == kind)
+            .order_by(Bin.sequence, Bin.code)
+            .limit(1)
+        ).scalar_one_or_none()
+        if found is not None:
+            return found
+    return None

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import level, stock_snapshot
+from tests.factories import bin_contents, level, stock_snapshot
 from tests.integration.pickups.pickup_floor import (
     GTINS,
     make_pickup_floor,
@@ -24,11 +24,11 @@ from tests.integration.pickups.pickup_floor import (
 from tests.integration.races import race
 from wms.errors import InvalidState, NotFound, ValidationError, WrongBin, WrongTote
 from wms.extensions import db
-from wms.locations.models import Bin, Location
+from wms.locations.models import Location
 from wms.orders.models import Order
 from wms.orders.service import get_order, order_view
 from wms.pickups.service import find_pickup, find_pickup_by_order, hand_over
-from wms.stock.models import StockMovement, StockQuant
+from wms.stock.models import StockMovement
 from wms.stock.service import check_stock
 from wms.tasks.kinds.stage import open_stage_tasks, stageable_orders
 from wms.tasks.service import apply_scan, get_task
@@ -47,18 +47,7 @@ def view(order_id: int) -> dict:
 
 
 def on_bin(bin_code: str, location: str = "ST1") -> dict[tuple[str, str], int]:
-    from wms.catalog.models import Product
-
-    db.session.rollback()
-    rows = db.session.execute(
-        select(Product.sku, StockQuant.status, StockQuant.qty)
-        .join(Product, Product.id == StockQuant.product_id)
-        .join(Bin, Bin.id == StockQuant.bin_id)
-        .join(Location, Location.id == Bin.location_id)
-        .where(Location.code == location, Bin.code == bin_code, StockQuant.qty != 0)
-    ).all()
-    db.session.rollback()
-    return {(sku, status): qty for sku, status, qty in rows}
+    return bin_contents(location, bin_code)
 
 
 def test_a_pickup_order_on_the_stores_stock_is_staged_by_scans(floor):

@@ -8,13 +8,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import level, stock_snapshot
+from tests.factories import bin_contents, level, stock_snapshot
 from tests.integration.races import race
 from tests.integration.returns.returns_floor import make_returns_floor, shipped, users
 from wms.channels.models import Channel, OutboxEvent
 from wms.errors import Forbidden, InvalidState, NotFound, ValidationError
 from wms.extensions import db
-from wms.locations.models import Bin, Location
 from wms.returns.service import (
     decide_quarantined,
     get_return,
@@ -23,7 +22,7 @@ from wms.returns.service import (
     request_return,
     return_view,
 )
-from wms.stock.models import StockMovement, StockQuant
+from wms.stock.models import StockMovement
 from wms.stock.service import check_stock
 
 
@@ -51,22 +50,6 @@ def updates(return_id: int) -> int:
         .select_from(OutboxEvent)
         .where(OutboxEvent.event == "return.updated", OutboxEvent.subject_id == return_id)
     ).scalar_one()
-
-
-def quants_at(location: str, bin_code: str) -> dict[tuple[str, str], int]:
-    """(product id as sku-less key, status) -> units in one bin."""
-    from wms.catalog.models import Product
-
-    db.session.rollback()
-    rows = db.session.execute(
-        select(Product.sku, StockQuant.status, StockQuant.qty)
-        .join(Product, Product.id == StockQuant.product_id)
-        .join(Bin, Bin.id == StockQuant.bin_id)
-        .join(Location, Location.id == Bin.location_id)
-        .where(Location.code == location, Bin.code == bin_code, StockQuant.qty != 0)
-    ).all()
-    db.session.rollback()
-    return {(sku, status): qty for sku, status, qty in rows}
 
 
 def test_a_shipped_order_is_returned_by_post_and_restocked_at_the_warehouse(floor):
@@ -158,8 +141,8 @@ def test_a_walk_in_return_at_another_store_is_quarantined_then_scrapped_there(fl
     assert shown["status"] == "inspected" and shown["refund_due"] == 2
     assert shown["lines"][0]["dispositions"] == {"quarantine": 1, "restock": 1}
     assert shown["lines"][0]["disposition"] is None
-    assert quants_at("ST2", "RET") == {("A", "quarantine"): 1}
-    assert quants_at("ST2", "SHELF-1") == {("A", "sellable"): 1}
+    assert bin_contents("ST2", "RET") == {("A", "quarantine"): 1}
+    assert bin_contents("ST2", "SHELF-1") == {("A", "sellable"): 1}
     assert level("A", "ST2") == (1, 0) and level("A", "WH1") == before_wh1
 
     (waiting,) = quarantined("ST2")
@@ -169,7 +152,7 @@ def test_a_walk_in_return_at_another_store_is_quarantined_then_scrapped_there(fl
     decide_quarantined(waiting["item"], "scrap", floor["boss"])
     shown = view(ret.id)
     assert shown["status"] == "closed" and shown["lines"][0]["dispositions"] == {"scrap": 1, "restock": 1}
-    assert quants_at("ST2", "RET") == {} and quarantined() == []
+    assert bin_contents("ST2", "RET") == {} and quarantined() == []
     with pytest.raises(InvalidState):
         decide_quarantined(waiting["item"], "restock", floor["boss"])
     reasons = db.session.execute(
@@ -202,7 +185,7 @@ def test_scrapped_units_come_in_and_leave_through_the_ledger(floor):
         ret.id, "in-1", "WH1", [{"sku": "A", "qty": 1, "grade": "damaged", "disposition": "scrap"}], floor["piotr"]
     )
     assert view(ret.id)["status"] == "closed"
-    assert quants_at("WH1", "RET") == {}
+    assert bin_contents("WH1", "RET") == {}
     reasons = db.session.execute(
         select(StockMovement.reason).where(StockMovement.reference == f"return:{ret.id}").order_by(StockMovement.id)
     ).scalars()
