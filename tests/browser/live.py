@@ -101,3 +101,25 @@ def pickup_stage(server: LiveServer, external_id: str, lines: list[tuple[str, in
         code = placed.pickup_code
         db.session.remove()
     return placed.id, task_id, code
+
+
+def collected_pickup(server: LiveServer, external_id: str, lines: list[tuple[str, int]]) -> int:
+    """A pickup order at ST1 staged (by ``kasia``'s scans) and handed over in full: its id."""
+    from wms.auth.models import User
+    from wms.pickups.service import hand_over
+    from wms.tasks.service import apply_scan, get_task
+
+    order_id, task_id, code = pickup_stage(server, external_id, lines)
+    with server.app.app_context():
+        kasia = db.session.execute(db.select(User).where(User.username == "kasia")).scalar_one()
+        step, n = get_task(task_id, kasia)["next"], 0
+        while step["expect"] != "nothing":
+            n += 1
+            scan_code = {"bin": step.get("bin"), "product": GTINS.get(step.get("sku") or ""), "order": code}.get(
+                step["expect"], "PU-01"
+            )
+            qty = step["qty"] if step["expect"] == "product" else None
+            step = apply_scan(task_id, f"live-{order_id}-{n}", scan_code, qty, kasia)["task"]["next"]
+        hand_over(order_id, f"live-{order_id}", [{"sku": sku, "collected": qty} for sku, qty in lines], kasia)
+        db.session.remove()
+    return order_id

@@ -5,7 +5,8 @@ PC), and of the manager's returns page (a tool, not a test).
 
 Starts the app on a temporary SQLite file (tests/browser/live.py) with two pickup orders at ST1 (one to stage, one
 staged), then photographs the clerk's home, the stage list and task, the counter (empty, the order found with a
-line declined, after an unknown code) and /returns (empty here: tests/web/returns shows it with data).
+line declined, after an unknown code), returns intake (empty, an item scanned) and /returns (empty here:
+tests/web/returns shows it with data).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, HANDHELD, scan, sign_in, wait_ready, wait_text
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, HANDHELD, scan, sign_in, type_slowly, wait_ready, wait_text
 from tests.browser.live import GTINS, pickup_stage, start_server
 from tests.web.staff import PASSWORD
 from wms.auth.service import set_user_language
@@ -76,6 +77,14 @@ def main(out: Path) -> None:
                 scan(page, "ZZZZZZZZ")
                 page.wait_for_timeout(600)
                 shot("06-counter-unknown-code")
+                page.goto(f"{server.url}/hh/returns")
+                wait_ready(page)
+                shot("07-returns")
+                type_slowly(page, str(ready_id))
+                scan(page, GTINS["KT-1"])
+                page.locator(".hh-return-lines li").wait_for()
+                page.locator(".hh-return-lines [data-disposition]").select_option("quarantine")
+                shot("08-returns-item")
                 ctx.close()
             ctx = browser.new_context(viewport=COUNTER_PC, device_scale_factor=1)
             page = ctx.new_page()
@@ -84,7 +93,7 @@ def main(out: Path) -> None:
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(f"{server.url}/returns")
-            page.screenshot(path=str(out / f"{lang}-pc-07-returns.png"), full_page=True)
+            page.screenshot(path=str(out / f"{lang}-pc-09-returns-page.png"), full_page=True)
             ctx.close()
         browser.close()
     server.stop()

@@ -85,6 +85,17 @@ def counter_page():
     return render_template("handheld/counter.html", data=_data())
 
 
+@bp.get("/returns")
+@login_required
+def returns_page():
+    """Returns intake: scan the return's label (or type the order number of a walk-in return), scan the items,
+    grade them and choose where they go, take them in."""
+    user = current_staff()
+    if user.role not in ("clerk", "manager", "admin") or user.location is None:
+        abort(403)
+    return render_template("handheld/returns.html", data=_data(here=user.location.code))
+
+
 def _data(**extra: Any) -> dict[str, Any]:
     """What the script of a screen reads (a JSON block in the page): its words, where things are, and ``extra``."""
     return {
@@ -264,4 +275,15 @@ def js_text() -> dict[str, str]:
         "status_reserved": _("reserved"),
         "status_picking": _("being prepared"),
         "status_cancelled": _("cancelled"),
+        "ret_next": _("Scan the return label, or type the order number"),
+        "ret_items": _("Scan the items of {what}"),
+        "ret_rma": _("return {rma}"),
+        "ret_order": _("order {order}"),
+        "ret_not_on": _("{sku} is not on this return"),
+        "ret_too_many": _("Only {n} × {sku} are expected"),
+        "ret_done": _("Return {rma}: {status}"),
+        "ret_status_received": _("received"),
+        "ret_status_inspected": _("in quarantine, waiting for a manager"),
+        "ret_status_closed": _("closed"),
+        "ret_nothing": _("Scan the items first."),
     }

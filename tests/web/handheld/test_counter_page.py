@@ -1,5 +1,5 @@
-"""The handheld's pickup counter screen: a clerk (and a manager) opens it from the home screen, in their language;
-a picker has no such button and is refused. Its work is driven by hh.js over the pickup API (tests/browser)."""
+"""The handheld's pickup counter and returns intake screens: a clerk opens them from the home screen, in their
+language; a picker has no such buttons and is refused. Their work is driven by hh.js over the API (tests/browser)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,19 @@ def test_a_picker_has_no_counter(client, shop):
     sign_in(client, "piotr")
     assert 'href="/hh/counter"' not in client.get("/hh").get_data(as_text=True)
     assert client.get("/hh/counter").status_code == 403
+
+
+def test_a_clerk_opens_returns_intake_from_home(client, shop):
+    sign_in(client, "kasia")
+    assert 'href="/hh/returns"' in client.get("/hh").get_data(as_text=True)
+    html = client.get("/hh/returns").get_data(as_text=True)
+    assert 'data-page="returns"' in html and 'id="hh-take-in"' in html
+    assert '"here": "ST1"' in html  # the script takes units in at the clerk's own store
+
+
+def test_a_picker_and_a_manager_without_a_home_have_no_returns_intake(client, shop):
+    sign_in(client, "piotr")
+    assert client.get("/hh/returns").status_code == 403
+    client.post("/logout")
+    sign_in(client, "boss")
+    assert client.get("/hh/returns").status_code == 403

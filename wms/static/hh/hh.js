@@ -700,6 +700,7 @@
   function chosenLocation() {
     var select = $("hh-location");
     if (select) return select.value || null;
+    if (DATA.here) return DATA.here; // a screen of the user's own location (returns intake)
     var all = DATA.locations || [];
     return all.length === 1 ? all[0].code : null;
   }
@@ -1039,6 +1040,118 @@
     draw();
   }
 
+  /* --- returns intake ------------------------------------------------------------------------------------- */
+
+  function setUpReturns() {
+    // ret: the return as GET /api/v1/returns shows it (an RMA scanned); walkIn: an order number typed instead
+    var state = { ret: null, walkIn: null, items: [] };
+    var busy = false;
+
+    function expected(sku) {
+      if (!state.ret) return null;
+      var n = 0;
+      state.ret.lines.forEach(function (l) { if (l.sku === sku) n += l.qty - l.received; });
+      return n;
+    }
+
+    function draw() {
+      var what = state.ret ? fmt("ret_rma", { rma: state.ret.rma }) : state.walkIn ? fmt("ret_order", { order: state.walkIn }) : null;
+      $("hh-next").textContent = what ? fmt("ret_items", { what: what }) : fmt("ret_next");
+      var list = $("hh-return-lines");
+      var kept = {};
+      Array.prototype.forEach.call(list.children, function (li) {
+        kept[li.getAttribute("data-sku")] = {
+          grade: li.querySelector("[data-grade]").value,
+          disposition: li.querySelector("[data-disposition]").value,
+        };
+      });
+      list.textContent = "";
+      state.items.forEach(function (item) {
+        var li = $("hh-return-line").content.firstElementChild.cloneNode(true);
+        li.setAttribute("data-sku", item.sku);
+        li.querySelector(".hh-line-sku").textContent = item.sku;
+        li.querySelector(".hh-line-units").textContent = String(item.qty);
+        var before = kept[item.sku];
+        if (before) {
+          li.querySelector("[data-grade]").value = before.grade;
+          li.querySelector("[data-disposition]").value = before.disposition;
+        }
+        list.appendChild(li);
+      });
+      $("hh-take-in").hidden = !state.items.length;
+    }
+
+    function addItem(sku) {
+      var item = state.items.filter(function (i) { return i.sku === sku; })[0];
+      var have = item ? item.qty : 0;
+      var left = expected(sku);
+      if (left !== null && left <= 0) { bad(fmt("ret_not_on", { sku: sku })); return; }
+      if (left !== null && have + 1 > left) { bad(fmt("ret_too_many", { n: left, sku: sku })); return; }
+      if (item) item.qty += 1; else state.items.push({ sku: sku, qty: 1 });
+      good("");
+      draw();
+    }
+
+    onEnter = function (value) {
+      if (!state.ret && !state.walkIn) {
+        if (/^\d{1,10}$/.test(value)) { state.walkIn = Number(value); good(""); draw(); return; }
+        postJSON(DATA.api + "/returns?rma=" + encodeURIComponent(value), undefined, "GET").then(function (res) {
+          var found = res.status === 200 && res.body.items.length ? res.body.items[0] : null;
+          if (!found) { bad(res.status === 200 ? fmt("err_not_found") : errorText(res.body, res.status)); return; }
+          state.ret = found;
+          good("");
+          draw();
+        }, function () { bad(fmt("err_network")); });
+        return;
+      }
+      resolve(value).then(function (res) {
+        if (res.status !== 200) { bad(errorText(res.body, res.status)); return; }
+        if (res.body.kind !== "product") { bad(fmt("err_not_an_item")); return; }
+        addItem(res.body.sku);
+      }, function () { bad(fmt("err_network")); });
+    };
+
+    function intakeLines() {
+      return Array.prototype.map.call($("hh-return-lines").children, function (li) {
+        var sku = li.getAttribute("data-sku");
+        var qty = state.items.filter(function (i) { return i.sku === sku; })[0].qty;
+        return { sku: sku, qty: qty, grade: li.querySelector("[data-grade]").value, disposition: li.querySelector("[data-disposition]").value };
+      });
+    }
+
+    function takeIn(ret, lines) {
+      return postJSON(DATA.api + "/returns/" + ret.id + "/receive", { id: state.intakeId, location: DATA.here, lines: lines }).then(function (res) {
+        busy = false;
+        if (res.status !== 200) { bad(errorText(res.body, res.status)); return; }
+        good(fmt("ret_done", { rma: res.body.rma, status: fmt("ret_status_" + res.body.status) || res.body.status }));
+        state = { ret: null, walkIn: null, items: [] };
+        draw();
+      });
+    }
+
+    $("hh-take-in").addEventListener("click", function () {
+      if (busy) return;
+      if (!state.items.length) { bad(fmt("ret_nothing")); return; }
+      var lines = intakeLines();
+      busy = true;
+      state.intakeId = state.intakeId || newId();
+      var opened = state.ret ? Promise.resolve({ status: 200, body: state.ret }) : postJSON(DATA.api + "/returns", {
+        order_id: state.walkIn,
+        method: "store",
+        store: DATA.here,
+        lines: lines.map(function (l) { return { sku: l.sku, qty: l.qty }; }),
+      });
+      opened.then(function (res) {
+        if (res.status !== 200 && res.status !== 201) { busy = false; bad(errorText(res.body, res.status)); return; }
+        state.ret = res.body; // a retry of the intake goes to this return, not a new one
+        return takeIn(res.body, lines);
+      }).catch(function () { busy = false; bad(fmt("err_network")); });
+    });
+
+    $("hh-restart").addEventListener("click", function () { state = { ret: null, walkIn: null, items: [] }; say(""); draw(); });
+    draw();
+  }
+
   /* --- start ------------------------------------------------------------------------------------------------- */
 
   if (PAGE === "task") setUpTask();
@@ -1046,6 +1159,7 @@
   else if (PAGE === "receive") setUpReceive();
   else if (PAGE === "move") setUpMove();
   else if (PAGE === "counter") setUpCounter();
+  else if (PAGE === "returns") setUpReturns();
   // Every screen sends what is still in the outbox (scans made offline, then the page was left or reloaded).
   showUnsent();
   kick();

@@ -1,0 +1,98 @@
+"""Returns at the store counter through the browser, on the clerk's handheld: a walk-in return (the order number
+typed, the item scanned, graded opened and quarantined), and a return the channel opened online (its label
+scanned, the item restocked). The books agree with the ledger (``wms check``) after each."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser.conftest import scan, sign_in, type_slowly, wait_text
+from tests.browser.live import GTINS, collected_pickup
+from wms.extensions import db
+from wms.locations.models import Bin, Location
+from wms.returns.models import Return
+from wms.stock.models import StockQuant
+from wms.stock.service import check_stock
+
+pytest.importorskip("playwright.sync_api", reason="browser tests: the playwright package is not installed")
+
+
+def _in_bin(server, bin_code: str) -> list[tuple[str, int]]:
+    with server.app.app_context():
+        rows = db.session.execute(
+            select(StockQuant.status, StockQuant.qty)
+            .join(Bin, Bin.id == StockQuant.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(Location.code == "ST1", Bin.code == bin_code, StockQuant.qty > 0)
+        ).all()
+        assert check_stock() == []
+        db.session.remove()
+    return [tuple(row) for row in rows]
+
+
+def _returns_of(server, order_id: int) -> list[tuple[str, str]]:
+    with server.app.app_context():
+        rows = db.session.execute(select(Return.rma, Return.status).where(Return.order_id == order_id)).all()
+        db.session.remove()
+    return [tuple(row) for row in rows]
+
+
+def test_a_walk_in_return_is_quarantined(page, live_server):
+    order_id = collected_pickup(live_server, "WEB-RT-1", [("KT-1", 1)])
+    sign_in(page, live_server, "kasia")
+    page.goto(f"{live_server.url}/hh/returns")
+    wait_text(page, "#hh-next", "order number")
+    type_slowly(page, str(order_id))
+    wait_text(page, "#hh-next", f"order {order_id}")
+    scan(page, GTINS["KT-1"])
+    line = page.locator(".hh-return-lines li")
+    line.wait_for()
+    line.locator("[data-grade]").select_option("opened")
+    line.locator("[data-disposition]").select_option("quarantine")
+    page.click("#hh-take-in")
+    wait_text(page, "#hh-msg", "in quarantine")
+    ((rma, status),) = _returns_of(live_server, order_id)
+    assert status == "inspected" and rma in page.inner_text("#hh-msg")
+    assert _in_bin(live_server, "RET") == [("quarantine", 1)]
+
+
+def test_an_online_return_is_scanned_by_its_label_and_restocked(page, live_server):
+    order_id = collected_pickup(live_server, "WEB-RT-2", [("KT-1", 1)])
+    # the channel opens it for its customer, to hand in at ST1
+    body = {"order_id": order_id, "method": "store", "store": "ST1", "lines": [{"sku": "KT-1", "qty": 1}]}
+    rma = _open_return(live_server, body)
+    shelf_before = sum(q for _, q in _in_bin(live_server, "S-01"))
+    sign_in(page, live_server, "kasia")
+    page.goto(f"{live_server.url}/hh/returns")
+    wait_text(page, "#hh-next", "order number")
+    scan(page, f"$R:{rma}")
+    wait_text(page, "#hh-next", rma)
+    scan(page, GTINS["KT-1"])
+    page.locator(".hh-return-lines li").wait_for()
+    scan(page, GTINS["KT-1"])  # one more than the return expects: refused
+    wait_text(page, "#hh-msg", "Only 1")
+    page.click("#hh-take-in")
+    wait_text(page, "#hh-msg", "closed")
+    assert _returns_of(live_server, order_id) == [(rma, "closed")]
+    assert sum(q for _, q in _in_bin(live_server, "S-01")) == shelf_before + 1
+
+
+def _open_return(server, body: dict) -> str:
+    """POST /api/v1/returns with a token of the live server's WEB channel; the RMA."""
+    from wms.channels.service import create_token
+
+    with server.app.app_context():
+        token = create_token("channel", channel_code="WEB")
+        db.session.remove()
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/returns",
+        method="POST",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["rma"]
