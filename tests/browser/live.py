@@ -38,8 +38,8 @@ def start_server(folder: Path) -> LiveServer:
 
     Users (password ``tests.web.staff.PASSWORD``): ``piotr`` picker at WH1 (English), ``ewa`` picker at WH1
     (Polish), ``kasia`` clerk at ST1, ``boss`` manager; bins DOCK (dock), A-01, A-02, B-01, C-01 (bulk, 3 x
-    BOX-9), STAGE (staging) at WH1; store ST1 with S-01 (3 x KT-1), PU-01 (pickup) and RET (returns); a channel
-    WEB that ships from WH1 (:func:`pick_wave` puts an order of it on a pick task)."""
+    BOX-9), STAGE (staging) at WH1; store ST1 with S-01 (3 x KT-1), S-02 (2 x BOX-9), PU-01 (pickup) and RET
+    (returns); a channel WEB that ships from WH1 (:func:`pick_wave` puts an order of it on a pick task)."""
     from werkzeug.serving import make_server
 
     app = create_app(
@@ -59,6 +59,8 @@ def start_server(folder: Path) -> LiveServer:
         add_stock("WH1", "C-01", "BOX-9", 3)  # counted by the count test: nobody else touches C-01
         make_channel("WEB", ship_from=["WH1"])
         # ST1 takes click & collect: a pickup shelf and a returns bin beside its shelf S-01 (3 x KT-1)
+        make_bin("ST1", "S-02", "pick", 2)
+        add_stock("ST1", "S-02", "BOX-9", 2)
         make_bin("ST1", "PU-01", "pickup", 80)
         make_bin("ST1", "RET", "returns", 90)
         create_user("ewa", "picker", "WH1", "sekret-123")

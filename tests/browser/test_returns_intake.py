@@ -1,6 +1,7 @@
 """Returns at the store counter through the browser, on the clerk's handheld: a walk-in return (the order number
-typed, the item scanned, graded opened and quarantined), and a return the channel opened online (its label
-scanned, the item restocked). The books agree with the ledger (``wms check``) after each."""
+typed, the item scanned, graded opened and quarantined, then scrapped by a manager on the returns page), and a
+return the channel opened online (its label scanned, the item restocked). The books agree with the ledger (``wms
+check``) after each."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import scan, sign_in, type_slowly, wait_text
 from tests.browser.live import GTINS, collected_pickup
+from tests.web.staff import PASSWORD
 from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.returns.models import Return
@@ -41,7 +43,7 @@ def _returns_of(server, order_id: int) -> list[tuple[str, str]]:
     return [tuple(row) for row in rows]
 
 
-def test_a_walk_in_return_is_quarantined(page, live_server):
+def test_a_walk_in_return_is_quarantined_then_scrapped_by_a_manager(page, live_server):
     order_id = collected_pickup(live_server, "WEB-RT-1", [("KT-1", 1)])
     sign_in(page, live_server, "kasia")
     page.goto(f"{live_server.url}/hh/returns")
@@ -57,7 +59,21 @@ def test_a_walk_in_return_is_quarantined(page, live_server):
     wait_text(page, "#hh-msg", "in quarantine")
     ((rma, status),) = _returns_of(live_server, order_id)
     assert status == "inspected" and rma in page.inner_text("#hh-msg")
-    assert _in_bin(live_server, "RET") == [("quarantine", 1)]
+    assert ("quarantine", 1) in _in_bin(live_server, "RET")  # the live server is shared: other tests use RET too
+
+    # the manager decides on the returns page: scrap
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/login?next=/returns")
+    page.fill("#username", "boss")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/returns")
+    row = page.locator("table.quarantine tr", has_text=rma)
+    row.get_by_role("button", name="Scrap").click()
+    page.wait_for_url(f"{live_server.url}/returns")
+    assert f"Scrapped: the units of {rma} left stock." in page.inner_text("main")
+    assert _returns_of(live_server, order_id) == [(rma, "closed")]
+    assert ("quarantine", 1) not in _in_bin(live_server, "RET")
 
 
 def test_an_online_return_is_scanned_by_its_label_and_restocked(page, live_server):
