@@ -1,6 +1,7 @@
 """Returns at the store counter through the browser, on the clerk's handheld: a walk-in return (the order number
 typed, the item scanned, graded opened and quarantined, then scrapped by a manager on the returns page), and a
-return the channel opened online (its label scanned, the item restocked). The books agree with the ledger (``wms
+return the channel opened online (its label scanned, the item restocked), and one of an item never bought, refused.
+The books agree with the ledger (``wms
 check``) after each."""
 
 from __future__ import annotations
@@ -112,3 +113,19 @@ def _open_return(server, body: dict) -> str:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())["rma"]
+
+
+def test_a_return_of_an_item_never_bought_is_refused_and_changes_nothing(page, live_server):
+    order_id = collected_pickup(live_server, "WEB-RT-3", [("KT-1", 1)])
+    before = _in_bin(live_server, "RET")
+    sign_in(page, live_server, "kasia")
+    page.goto(f"{live_server.url}/hh/returns")
+    wait_text(page, "#hh-next", "order number")
+    type_slowly(page, str(order_id))
+    wait_text(page, "#hh-next", f"order {order_id}")
+    scan(page, GTINS["BOX-9"])  # stocked here, but never on this order
+    page.locator(".hh-return-lines li").wait_for()
+    page.click("#hh-take-in")
+    wait_text(page, "#hh-msg", "was not bought")
+    assert page.get_attribute("#hh-flash", "data-last") == "error"
+    assert _returns_of(live_server, order_id) == [] and _in_bin(live_server, "RET") == before
