@@ -1,8 +1,7 @@
 """Returns at the store counter through the browser, on the clerk's handheld: a walk-in return (the order number
 typed, the item scanned, graded opened and quarantined, then scrapped by a manager on the returns page), and a
-return the channel opened online (its label scanned, the item restocked), and one of an item never bought, refused.
-The books agree with the ledger (``wms
-check``) after each."""
+return the channel opened online (its label scanned, the item restocked), and one of an item never bought,
+refused. The books agree with the ledger (``wms check``) after each."""
 
 from __future__ import annotations
 

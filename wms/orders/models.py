@@ -42,6 +42,9 @@ class Order(db.Model):
         UniqueConstraint("channel_id", "external_id"),
         check_in("fulfilment", Fulfilment),
         check_in("status", OrderStatus),
+        # The worker's pickup stages ask these every round: the ready orders whose hold ends, a store's pickups.
+        Index("ix_order_status_hold_until", "status", "hold_until"),
+        Index("ix_order_pickup_location_status", "pickup_location_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
