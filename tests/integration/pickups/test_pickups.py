@@ -292,3 +292,24 @@ def test_the_pickup_label_prints_on_the_stores_printer_with_the_suggested_shelf(
     jobs = db.session.execute(select(PrintJob).where(PrintJob.kind == "pickup").order_by(PrintJob.id)).scalars().all()
     assert [(job.data["order"], job.data["shelf"]) for job in jobs] == [(str(first), "PU-01"), (str(order_id), "PU-02")]
     assert jobs[-1].data["pickup_code"] == order_code(order_id)
+
+
+def test_cancelling_a_pickup_being_staged_cancels_its_stage_and_moves_nothing(floor):
+    from wms.tasks.kinds.pick import cancel_order_and_work
+    from wms.tasks.models import Task
+
+    order_id = pickup_order(floor, "WEB-1", (("A", 2),))
+    task_id = stage_task(order_id)
+    kasia = users()["kasia"]
+    apply_scan(task_id, "1", "S-01", None, kasia)
+    apply_scan(task_id, "2", GTINS["A"], 1, kasia)  # one unit in the basket
+    before = level("A", "ST1")
+    cancel_order_and_work(order_id, actor="customer service")
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Task, task_id).status == "cancelled"
+    assert view(order_id)["status"] == "cancelled"
+    assert level("A", "ST1") == (before[0], before[1] - 2)  # released; the unit never left its bin
+    with pytest.raises(InvalidState):
+        apply_scan(task_id, "3", GTINS["A"], 1, kasia)
+    assert check_stock() == []

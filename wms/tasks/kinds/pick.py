@@ -461,14 +461,16 @@ def cancel_order_and_work(
 
 
 def _lock_active_tasks(session: Session, order_id: int) -> set[int]:
-    """Lock the order's active pick and pack task rows, in id order, before its order row: a scan locks its task,
+    """Lock the order's active pick, pack and stage task rows, in id order, before its order row: a scan locks its task,
     then the order, so a cancel that took the order first and then a task would wait on a scan waiting on it."""
     ids = sorted(
         session.execute(
             select(Task.id)
             .join(TaskLine, TaskLine.task_id == Task.id)
             .where(
-                TaskLine.order_id == order_id, Task.kind.in_((TaskKind.PICK, TaskKind.PACK)), Task.status.in_(ACTIVE)
+                TaskLine.order_id == order_id,
+                Task.kind.in_((TaskKind.PICK, TaskKind.PACK, TaskKind.STAGE)),
+                Task.status.in_(ACTIVE),
             )
             .distinct()
         ).scalars()
@@ -487,7 +489,9 @@ def _undo_floor_work(session: Session, order_id: int, locked: set[int]) -> None:
             select(TaskLine)
             .join(Task, Task.id == TaskLine.task_id)
             .where(
-                TaskLine.order_id == order_id, Task.kind.in_((TaskKind.PICK, TaskKind.PACK)), Task.status.in_(ACTIVE)
+                TaskLine.order_id == order_id,
+                Task.kind.in_((TaskKind.PICK, TaskKind.PACK, TaskKind.STAGE)),
+                Task.status.in_(ACTIVE),
             )
         ).scalars()
     )
@@ -496,7 +500,8 @@ def _undo_floor_work(session: Session, order_id: int, locked: set[int]) -> None:
         task = session.get(Task, line.task_id)
         if task.id in locked:
             touched[task.id] = task
-        if task.kind == TaskKind.PACK:
+        if task.kind in (TaskKind.PACK, TaskKind.STAGE):
+            # A pack task's units wait in staging (put back below); a stage's never left their bins.
             if task.id in locked:
                 task.status = TaskStatus.CANCELLED
         elif line.done + line.short < line.qty:
