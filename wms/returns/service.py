@@ -240,7 +240,7 @@ def label_data(ret: Return) -> dict[str, Any]:
     return {
         "rma": ret.rma,
         "order": str(order.id),
-        "customer": (order.customer or {}).get("name") or "",
+        "customer": (order.customer or {}).get("name") or "-",  # a label field may not be blank
         "lines": [
             {"sku": products[line.product_id].sku, "name": products[line.product_id].name, "qty": line.qty}
             for line in ret.lines
