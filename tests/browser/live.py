@@ -125,3 +125,21 @@ def collected_pickup(server: LiveServer, external_id: str, lines: list[tuple[str
         hand_over(order_id, f"live-{order_id}", [{"sku": sku, "collected": qty} for sku, qty in lines], kasia)
         db.session.remove()
     return order_id
+
+
+def store_bin(server: LiveServer, bin_code: str) -> list[tuple[str, int]]:
+    """(status, units) of the quants in ST1's bin ``bin_code``; the books agree with the ledger (``wms check``)."""
+    from wms.locations.models import Bin, Location
+    from wms.stock.models import StockQuant
+    from wms.stock.service import check_stock
+
+    with server.app.app_context():
+        rows = db.session.execute(
+            db.select(StockQuant.status, StockQuant.qty)
+            .join(Bin, Bin.id == StockQuant.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .where(Location.code == "ST1", Bin.code == bin_code, StockQuant.qty > 0)
+        ).all()
+        assert check_stock() == []
+        db.session.remove()
+    return [tuple(row) for row in rows]

@@ -8,12 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import scan, sign_in, wait_text, wait_until
-from tests.browser.live import GTINS, pickup_stage
+from tests.browser.live import GTINS, pickup_stage, store_bin
 from wms.extensions import db
-from wms.locations.models import Bin, Location
 from wms.orders.models import Order
-from wms.stock.models import StockQuant
-from wms.stock.service import check_stock
 
 pytest.importorskip("playwright.sync_api", reason="browser tests: the playwright package is not installed")
 
@@ -25,17 +22,7 @@ def _status(server, order_id: int) -> str:
     return status
 
 
-def _in_bin(server, bin_code: str) -> list[tuple[str, int]]:
-    with server.app.app_context():
-        rows = db.session.execute(
-            select(StockQuant.status, StockQuant.qty)
-            .join(Bin, Bin.id == StockQuant.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(Location.code == "ST1", Bin.code == bin_code, StockQuant.qty > 0)
-        ).all()
-        assert check_stock() == []
-        db.session.remove()
-    return [tuple(row) for row in rows]
+_in_bin = store_bin
 
 
 def test_stage_then_hand_over_with_a_sellable_and_a_damaged_line_declined(page, live_server):

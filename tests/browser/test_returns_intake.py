@@ -12,28 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import scan, sign_in, type_slowly, wait_text
-from tests.browser.live import GTINS, collected_pickup
+from tests.browser.live import GTINS, collected_pickup, store_bin
 from tests.web.staff import PASSWORD
 from wms.extensions import db
-from wms.locations.models import Bin, Location
 from wms.returns.models import Return
-from wms.stock.models import StockQuant
-from wms.stock.service import check_stock
 
 pytest.importorskip("playwright.sync_api", reason="browser tests: the playwright package is not installed")
 
 
-def _in_bin(server, bin_code: str) -> list[tuple[str, int]]:
-    with server.app.app_context():
-        rows = db.session.execute(
-            select(StockQuant.status, StockQuant.qty)
-            .join(Bin, Bin.id == StockQuant.bin_id)
-            .join(Location, Location.id == Bin.location_id)
-            .where(Location.code == "ST1", Bin.code == bin_code, StockQuant.qty > 0)
-        ).all()
-        assert check_stock() == []
-        db.session.remove()
-    return [tuple(row) for row in rows]
+_in_bin = store_bin
 
 
 def _returns_of(server, order_id: int) -> list[tuple[str, str]]:

@@ -53,7 +53,7 @@ class PickRules(KindRules):
         effect = pick_rules.pick_scan(work.states, scan, qty, totes)
         line = work.line(effect.line_no)
         if effect.action == "tote":
-            order = _locked_order(work.session, line.order_id)
+            order = locked_order(work.session, line.order_id)
             order.tote = work.totes[order.id] = effect.tote
             return f"Tote {effect.tote} is for order {order.id}"
         if effect.action == "bin":
@@ -74,7 +74,7 @@ class PickRules(KindRules):
         moved_to = _reallocate(session, work.task, line, missing)
         left = missing - sum(qty for _, qty in moved_to)
         if left:
-            order = _locked_order(session, line.order_id)
+            order = locked_order(session, line.order_id)
             order.attention = (
                 f"Short pick: {left} x {state.sku} missing in {source.code} and no other bin at this location has "
                 f"them (task {work.task.id}). Count the bin, then decide."
@@ -141,7 +141,8 @@ _LOWER_ONE_RESERVATION = (
 )
 
 
-def _locked_order(session: Session, order_id: int) -> Order:
+def locked_order(session: Session, order_id: int) -> Order:
+    """The order row, locked (after the task row, as every task service does)."""
     return session.execute(_ORDER_LOCKED, {"order_id": order_id}).scalar_one()
 
 
@@ -163,7 +164,7 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     at the task's location by as much. Raises InvalidState (the order is no longer being picked, or holds no open
     reservation here), InsufficientStock (the bin holds fewer units by the books: a short pick is the way out)."""
     session, task = work.session, work.task
-    order = _locked_order(session, line.order_id)
+    order = locked_order(session, line.order_id)
     if order.status not in (OrderStatus.RESERVED, OrderStatus.PICKING):
         raise InvalidState(
             f"order {order.id} is {order.status}: put nothing in its tote", {"order": order.id, "status": order.status}
@@ -173,7 +174,7 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     take_reserved_units(work, order, line, qty, source, staging, note)
     line.done += qty
     if order.status == OrderStatus.RESERVED:
-        _set_status(session, order, OrderStatus.PICKING, work)
+        set_order_status(session, order, OrderStatus.PICKING, work)
     session.flush()
     # While this task has more of the order to pick, the order is not done: no need to ask the database.
     more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
@@ -317,7 +318,8 @@ def _lower_reservation(session: Session, order: Order, line: TaskLine, location_
     session.flush()
 
 
-def _set_status(session: Session, order: Order, status: str, work: Work) -> None:
+def set_order_status(session: Session, order: Order, status: str, work: Work) -> None:
+    """A status change of an order made by floor work: history event and ``order.updated``, in the unit of work."""
     order.status = status
     session.add(OrderEvent(order_id=order.id, status=status, actor=work.actor, device=work.device))
     emit(session, "order.updated", order.id, order.channel_id)

@@ -21,27 +21,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wms.auth.models import MANAGER_ROLES, User
-from wms.channels.outbox import emit
 from wms.errors import Forbidden, InvalidState, NotFound, WrongBin
 from wms.extensions import db
 from wms.locations.models import Bin, BinKind, Location, LocationKind
-from wms.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from wms.orders.models import Order, OrderLine, OrderStatus
 from wms.printing.models import Printer
 from wms.printing.service import queue_label
 from wms.stock.models import Reservation
 from wms.tasks import rules, stage_rules
 from wms.tasks.kinds.base import KindRules, Work, register
-from wms.tasks.kinds.pick import free_stock, take_reserved_units
+from wms.tasks.kinds.pick import free_stock, locked_order, set_order_status, take_reserved_units
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.timeutil import utcnow
 from wms.uow import unit_of_work
 
 
-def bench(task: Task, order: Order | None = None) -> stage_rules.Bench:
+def bench(task: Task) -> stage_rules.Bench:
     reference = task.reference or {}
     return stage_rules.Bench(
         order_id=int(reference["order"]),
-        pickup_code=order.pickup_code if order is not None else reference.get("pickup_code"),
+        pickup_code=reference.get("pickup_code"),
         labelled=bool(reference.get("labelled")),
         shelf=reference.get("shelf"),
     )
@@ -62,9 +61,9 @@ class StageRules(KindRules):
             return ""
         if effect.action == "pick":
             line = work.line(effect.line_no)
-            order = _locked_order(session, line.order_id)
+            order = locked_order(session, line.order_id)
             if order.status == OrderStatus.RESERVED:
-                _set_status(session, order, OrderStatus.PICKING, work)
+                set_order_status(session, order, OrderStatus.PICKING, work)
             line.done += effect.qty
             state = work.state(line.line_no)
             message = f"{effect.qty} x {state.sku} for order {order.id}"
@@ -133,16 +132,6 @@ def _label(work: Work, order: Order) -> str:
     return f"Pickup label printing on {printer.name}."
 
 
-def _locked_order(session: Session, order_id: int) -> Order:
-    return session.execute(select(Order).where(Order.id == order_id).with_for_update()).scalar_one()
-
-
-def _set_status(session: Session, order: Order, status: str, work: Work) -> None:
-    order.status = status
-    session.add(OrderEvent(order_id=order.id, status=status, actor=work.actor, device=work.device))
-    emit(session, "order.updated", order.id, order.channel_id)
-
-
 def _shelve(work: Work, shelf_code: str) -> str:
     """Every unit of the task from its bin onto the pickup shelf; the order ``ready_for_pickup``."""
     session, task = work.session, work.task
@@ -154,7 +143,7 @@ def _shelve(work: Work, shelf_code: str) -> str:
             f"{shelf_code} is not a pickup shelf. Scan a pickup shelf.",
             {"expected": "a pickup shelf", "scanned": shelf_code},
         )
-    order = _locked_order(session, bench(task).order_id)
+    order = locked_order(session, bench(task).order_id)
     if order.status not in (OrderStatus.RESERVED, OrderStatus.PICKING):
         raise InvalidState(
             f"order {order.id} is {order.status}: take its units back to the shelves", {"status": order.status}
@@ -170,7 +159,7 @@ def _shelve(work: Work, shelf_code: str) -> str:
     store = session.get(Location, task.location_id)
     order.shelf_bin_id = shelf.id
     order.hold_until = utcnow() + timedelta(days=store.pickup_hold_days)
-    _set_status(session, order, OrderStatus.READY_FOR_PICKUP, work)
+    set_order_status(session, order, OrderStatus.READY_FOR_PICKUP, work)
     task.status = TaskStatus.DONE
     return f"Order {order.id} is ready for pickup on {shelf.code}"
 
@@ -235,7 +224,7 @@ def open_stage_tasks(store_code: str, user: User | None = None, order_ids: list[
             candidates = [oid for oid in candidates if oid in set(order_ids)]
         opened = []
         for order_id in candidates:
-            order = _locked_order(session, order_id)
+            order = locked_order(session, order_id)
             if order.status != OrderStatus.RESERVED:
                 continue
             task = _stage_task(session, order, store)
