@@ -26,7 +26,13 @@ from wms.stages import Stage
 log = logging.getLogger(__name__)
 
 #: modules whose ``STAGES`` the worker runs
-STAGE_MODULES = ("wms.channels.worker", "wms.printing.worker", "wms.tasks.worker", "wms.pickups.worker")
+STAGE_MODULES = (
+    "wms.channels.worker",
+    "wms.printing.worker",
+    "wms.tasks.worker",
+    "wms.pickups.worker",
+    "wms.transfers.worker",
+)
 
 
 def stages() -> list[Stage]:

@@ -228,6 +228,7 @@ from wms.api import (  # noqa: E402,F401
     staff,
     stations,
     tasks,
+    transfers,
     waves,
     webhooks,
 )

@@ -12,6 +12,7 @@ from wms.api.schemas import REQUEST_SCHEMAS
 from wms.enums import values
 from wms.orders.models import ORDER_STATUSES
 from wms.tasks.models import TaskKind, TaskStatus
+from wms.transfers.models import TRANSFER_STATUSES
 
 #: text without NUL, which no field takes (PostgreSQL cannot store it)
 NO_NUL = r"^[^\x00]*$"
@@ -404,18 +405,66 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
         "/shipments",
         "Ship a packed order: its packed units leave stock (ledger reason ship), the order goes shipped, the "
         "shipping label (and on a PDF printer the packing slip) is queued when a printer is named (pickers at "
-        "their home location, managers and admins)",
+        "their home location, managers and admins). With transfer_id (or an order whose units are a transfer's): "
+        "the units go in transit to the destination (ledger reason transfer), the transfer goes in_transit and the "
+        "destination's transfer_receive task opens",
         "staff",
         "ShipmentIn",
         {
             201: "{id, order_id, carrier, tracking, tracking_url, location, parcels, label_job?, label_jobs?, "
-            "packing_slip_job?}",
+            "packing_slip_job?, transfer_id?}",
             403: "forbidden: not a picker, manager or admin",
-            404: "no such order here (a picker: an order of another location)",
+            404: "no such order or transfer here (a picker: one of another location)",
             409: "invalid_state: the order is not packed (already shipped, still picking...)",
             422: "validation_error: unknown carrier, tracking missing (manual) or not taken, bad parcels, unknown "
             "printer or one of another location",
         },
+        [],
+    ),
+    (
+        "post",
+        "/transfers",
+        "Send stock from one location to another: reserved at the source like an order (all lines or none), "
+        "picked in waves, packed, shipped with POST /shipments {transfer_id} (in_transit), received at the "
+        "destination by a transfer_receive task (received)",
+        "integration,staff",
+        "TransferIn",
+        {
+            201: "{id, status: requested, from, to, order_id, lines: [{sku, qty, shipped, received, damaged}], "
+            "variance, created_at, updated_at, shipped_at, received_at}",
+            403: "forbidden: a staff role other than manager or admin",
+            409: "insufficient_stock: details list {sku, requested, available} for every short line",
+            422: "validation_error: unknown location, the same location at both ends, unknown sku, a sku twice",
+        },
+        [],
+    ),
+    (
+        "get",
+        "/transfers",
+        "Transfers the caller may see, newest first: of a pickup order, to or from a location, in a status (open: "
+        "not yet received or cancelled)",
+        "integration,staff",
+        None,
+        {200: "{items: [transfers as GET /transfers/{id} shows them]}", 422: "validation_error: bad status"},
+        [
+            {"name": "order_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+            {"name": "location", "in": "query", "schema": {"type": "string", "maxLength": 32, "pattern": NO_NUL}},
+            {
+                "name": "status",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["open", *TRANSFER_STATUSES]},
+            },
+        ],
+    ),
+    (
+        "get",
+        "/transfers/{id}",
+        "A transfer: status requested -> picking -> packed -> in_transit -> received (or cancelled), lines with qty, "
+        "shipped, received, damaged, and the variance a receiving found (clerks and pickers of either end, "
+        "managers, admins, integrations)",
+        "integration,staff",
+        None,
+        {200: "the transfer", 404: "no such transfer (or one of other locations)"},
         [],
     ),
     (

@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from wms.catalog.rules import validate_gtin
 from wms.channels.models import WEBHOOK_EVENTS
@@ -278,6 +286,8 @@ class TaskScanIn(Schema):
     code: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
     #: a typed quantity for the line the scan names
     qty: Qty | None = None
+    #: a transfer's receiving: the scanned units arrived ``damaged`` (default ``sellable``)
+    condition: Literal["sellable", "damaged"] | None = None
 
 
 class TaskShortIn(Schema):
@@ -313,22 +323,17 @@ class ParcelIn(Schema):
     height_mm: Annotated[int, Field(ge=1, le=10_000), WHOLE_NUMBER] | None = None
 
 
-def _order_id_needed(schema: dict[str, Any]) -> None:
-    # Transfers are not built yet (their ``transfer_id`` is taken only to be refused): the document asks for the
-    # order, a number.
-    schema.setdefault("required", []).insert(0, "order_id")
-    order_id = schema["properties"]["order_id"]
-    number = next(branch for branch in order_id.pop("anyOf") if branch.get("type") != "null")
-    order_id.pop("default", None)
-    order_id.update(number)
+def _order_or_transfer_needed(schema: dict[str, Any]) -> None:
+    # One of the two, as a number: the document says so (pydantic's model validator is not in the schema).
+    schema["oneOf"] = [{"required": ["order_id"]}, {"required": ["transfer_id"]}]
 
 
 class ShipmentIn(Schema):
-    model_config = ConfigDict(json_schema_extra=_order_id_needed)
+    model_config = ConfigDict(json_schema_extra=_order_or_transfer_needed)
 
     order_id: Annotated[int, Field(ge=1, le=2**31 - 1), WHOLE_NUMBER] | None = None
-    #: a transfer to ship instead of an order (refused until transfers are built; not in the document until then)
-    transfer_id: SkipJsonSchema[Annotated[int | None, Field(validate_default=True)]] = None
+    #: a transfer to ship instead of an order (its units go in transit to the destination)
+    transfer_id: Annotated[int, Field(ge=1, le=2**31 - 1), WHOLE_NUMBER] | None = None
     #: a carrier's code: ``manual`` (give ``tracking``), ``test`` (issues one), or a plug-in's
     carrier: Annotated[str, Field(min_length=1, max_length=32)]
     #: the tracking number, typed or scanned (carrier ``manual``)
@@ -337,15 +342,11 @@ class ShipmentIn(Schema):
     #: the name of the printer the shipping label (and, on a PDF printer, the packing slip) goes to
     printer: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
-    @field_validator("transfer_id")
-    @classmethod
-    def _order_or_transfer(cls, transfer_id: int | None, info: ValidationInfo) -> int | None:
-        if transfer_id is not None:
-            raise ValueError("transfers are not built yet")
-        # An order_id that failed validation is absent from info.data (its own error says why): said once.
-        if "order_id" in info.data and info.data["order_id"] is None:
-            raise ValueError("order_id or transfer_id is required")
-        return transfer_id
+    @model_validator(mode="after")
+    def _order_or_transfer(self) -> ShipmentIn:
+        if (self.order_id is None) == (self.transfer_id is None):
+            raise ValueError("order_id: give order_id or transfer_id (one of them)")
+        return self
 
 
 class CountsIn(Schema):
@@ -403,6 +404,21 @@ class HandoverIn(Schema):
     lines: Annotated[list[HandoverLineIn], Field(min_length=1, max_length=200)]
 
 
+class TransferLineIn(Schema):
+    sku: Sku
+    qty: Qty
+
+
+class TransferIn(Schema):
+    model_config = ConfigDict(populate_by_name=True)
+
+    #: the location the units leave from (reserved there at once)
+    from_: Annotated[Code, Field(alias="from")]
+    #: the location they go to
+    to: Code
+    lines: Annotated[list[TransferLineIn], Field(min_length=1, max_length=500)]
+
+
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
     for m in (
@@ -427,5 +443,6 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         ReturnIn,
         ReturnIntakeIn,
         HandoverIn,
+        TransferIn,
     )
 }

@@ -15,5 +15,9 @@ from wms.shipping.service import create_shipment
 def post_shipment():
     body = parse_body(ShipmentIn)
     parcels = [parcel.model_dump() for parcel in body.parcels]
-    # ShipmentIn refuses transfer_id (transfers are not built yet): order_id is set here.
-    return create_shipment(body.order_id, body.carrier, body.tracking, parcels, body.printer, g.user, g.device), 201
+    return (
+        create_shipment(
+            body.order_id, body.carrier, body.tracking, parcels, body.printer, g.user, g.device, body.transfer_id
+        ),
+        201,
+    )

@@ -45,7 +45,7 @@ def post_claim(task_id: int):
 @require_staff()
 def post_scan(task_id: int):
     body = parse_body(TaskScanIn)
-    return apply_scan(task_id, body.id, body.code, body.qty, g.user, g.device)
+    return apply_scan(task_id, body.id, body.code, body.qty, g.user, g.device, body.condition)
 
 
 @bp.post("/tasks/<int:task_id>/short")

@@ -35,6 +35,7 @@ from wms.stock.models import Reservation
 from wms.tasks.kinds.pick import FreeQuant, free_stock
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.timeutil import utcnow
+from wms.transfers.service import open_pickup_transfers
 from wms.uow import unit_of_work
 
 __all__ = [
@@ -85,7 +86,7 @@ def due_by_line(session: Session, location_id: int, order_ids: Iterable[int] | N
         .join(Order, Order.id == OrderLine.order_id)
         .where(
             Reservation.location_id == location_id,
-            Reservation.needs_transfer.is_(False),
+            # A pickup order's units for its store (needs_transfer) are picked here too: they travel as a transfer.
             Reservation.open_qty > 0,
             Order.status.in_(DUE_STATUSES),
             # A pickup order at its own store is prepared there by a stage task, never waved.
@@ -221,6 +222,8 @@ def release_wave(
             raise ValidationError.one("orders", f"not due at {location.code}: {', '.join(str(i) for i in gone)}")
         if not due:
             raise ValidationError.one("orders", f"no order is due for picking at {location.code}")
+        # A pickup order picked here for its store travels as a transfer: it has one before its units are picked.
+        open_pickup_transfers(session, location.id, sorted(orders))
         stock = free_stock(session, location.id, {d.product_id for d in due})
         pieces = _allocate(due, orders, stock)
         if not pieces:

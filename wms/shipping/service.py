@@ -37,8 +37,11 @@ from wms.printing.service import queue_label
 from wms.shipping.carriers import Carrier, CarrierError, Parcel, carrier, clean_tracking, gs1_check_digit
 from wms.stock.models import Reservation
 from wms.stock.service import LedgerEntry, post_entries
+from wms.tasks.kinds.transfer_receive import open_receive_task
 from wms.tasks.models import Task, TaskKind, TaskStatus
 from wms.timeutil import isoformat
+from wms.transfers.models import Transfer
+from wms.transfers.service import get_transfer, send, shipping_transfer
 from wms.uow import unit_of_work
 
 #: order ids are 32-bit integers in the database
@@ -62,8 +65,14 @@ def create_shipment(
     printer: str | None = None,
     user: User | None = None,
     device: str | None = None,
+    transfer_id: int | None = None,
 ) -> dict[str, Any]:
     """Ship the packed units of an order from one location; returns the shipment as the API shows it.
+
+    ``transfer_id`` instead of ``order_id``: ship a transfer (the order its units were packed under). An order's
+    units that are a transfer's (a pickup order's from a warehouse, an internal transfer order) always travel as
+    that transfer: into the destination's in-transit bin (``wms.transfers.service.send``), not out of stock, and
+    the destination's ``transfer_receive`` task opens.
 
     ``parcels``: ``[{"weight_g", "length_mm"?, "width_mm"?, "height_mm"?}]``; ``printer``: the name of the printer
     the labels go to (at the shipping location). ``user`` None: a system caller (every location). The units of the
@@ -75,6 +84,8 @@ def create_shipment(
     ValidationError (unknown carrier, a tracking number the carrier does not take or another shipment has, bad
     parcels, unknown printer or one of another location; every field at once where they are checked together).
     Nothing changes on failure."""
+    if transfer_id is not None:
+        order_id = get_transfer(transfer_id, user).order_id
     if isinstance(order_id, bool) or not isinstance(order_id, int) or not 0 < order_id <= MAX_ORDER_ID:
         raise NotFound(f"no order {order_id}", {"order_id": order_id})
     actor = user.username if user is not None else None
@@ -93,6 +104,12 @@ def create_shipment(
                 f"nothing of order {order.external_id} is packed and waiting here", {"order_id": order.id}
             )
         location = session.get(Location, tasks[0].location_id)
+        transfer = shipping_transfer(session, order.id, location.id)
+        if transfer_id is not None and (transfer is None or transfer.id != transfer_id):
+            raise InvalidState(
+                f"transfer {transfer_id} has nothing packed and waiting at {location.code}",
+                {"transfer_id": transfer_id},
+            )
 
         plugin, cleaned, parcels_in, target = _checked_input(
             session, carrier_code, tracking, parcels, printer, location
@@ -109,9 +126,11 @@ def create_shipment(
         session.flush()  # the id names the parcels' SSCCs and the ledger rows
         prefix = str(current_app.config.get("SSCC_PREFIX") or DEFAULT_SSCC_PREFIX)
         booked_parcels = [Parcel(sscc=sscc(prefix, shipment.id, i), **parcel) for i, parcel in enumerate(parcels_in)]
-        ship_to, ship_from = _ship_to(order), ship_from_address(location)
+        ship_from = ship_from_address(location)
+        ship_to = _ship_to(order) if transfer is None else _transfer_address(session, transfer)
+        title = order.external_id if transfer is None else f"TRANSFER {transfer.id}"
         try:
-            booked = plugin.create_shipment(order.external_id, ship_to, ship_from, booked_parcels, tracking=cleaned)
+            booked = plugin.create_shipment(title, ship_to, ship_from, booked_parcels, tracking=cleaned)
         except CarrierError as exc:
             raise ValidationError([_field_error(exc)]) from None
         _refuse_used_tracking(session, plugin.code, booked.tracking, shipment.id)
@@ -120,27 +139,38 @@ def create_shipment(
         shipment.parcels = [_parcel_record(parcel) for parcel in booked_parcels]
 
         reference = f"shipment:{shipment.id}"
-        shipped = _take_out_of_stock(session, tasks, reference, actor, device)
+        if transfer is None:
+            shipped = _take_out_of_stock(session, tasks, reference, actor, device)
+        else:
+            shipped = _send_transfer(session, transfer, tasks, shipment, reference, actor, device)
         lines = {
             line.id: line for line in session.execute(select(OrderLine).where(OrderLine.order_id == order.id)).scalars()
         }
-        for order_line_id, units in shipped.items():
-            lines[order_line_id].shipped += units
+        if transfer is None:
+            for order_line_id, units in shipped.items():
+                lines[order_line_id].shipped += units
         for task in tasks:
             task.reference = {**(task.reference or {}), "shipment": shipment.id}
         session.flush()
         if not _unshipped_pack_tasks(session, order.id, None):
-            order.status = OrderStatus.SHIPPED
+            # A pickup order's units are on their way to its store; an internal transfer order is done.
+            status = OrderStatus.IN_TRANSIT if transfer is not None and transfer.for_order_id else OrderStatus.SHIPPED
+            order.status = status
             order.tote = None  # the tote is free again
-            session.add(OrderEvent(order_id=order.id, status=OrderStatus.SHIPPED, actor=actor, device=device))
+            session.add(OrderEvent(order_id=order.id, status=status, actor=actor, device=device))
         emit(session, "order.updated", order.id, order.channel_id)
 
         jobs: dict[str, Any] = {}
         if target is not None:
             slip = [(lines[line_id], units) for line_id, units in sorted(shipped.items())]
-            jobs = _queue_labels(session, target, order, shipment, plugin, ship_to, ship_from, slip, user, reference)
+            jobs = _queue_labels(
+                session, target, order, shipment, plugin, ship_to, ship_from, slip, user, reference, title
+            )
         session.flush()
-        return shipment_view(shipment, location.code, jobs)
+        view = shipment_view(shipment, location.code, jobs)
+        if transfer is not None:
+            view["transfer_id"] = transfer.id
+        return view
 
 
 # --- who may ship what ------------------------------------------------------------------------------------------
@@ -364,6 +394,44 @@ def _take_out_of_stock(
     return shipped
 
 
+def _send_transfer(
+    session: Session,
+    transfer: Transfer,
+    tasks: list[Task],
+    shipment: Shipment,
+    reference: str,
+    actor: str | None,
+    device: str | None,
+) -> dict[int, int]:
+    """The pack tasks' units leave for the transfer's destination, in transit there, and its receiving task
+    opens; returns the units sent per order line."""
+    bins = {
+        b.id: b
+        for b in session.execute(select(Bin).where(Bin.id.in_({ln.bin_id for t in tasks for ln in t.lines}))).scalars()
+    }
+    units = [
+        (line.product_id, line.lot or "", line.qty, bins[line.bin_id], line.order_line_id)
+        for task in tasks
+        for line in task.lines
+        if line.qty > 0 and line.bin_id is not None
+    ]
+    in_transit = send(session, transfer, units, reference, actor, device)
+    parcels = [p["sscc"] for p in shipment.parcels or []] + ([shipment.tracking] if shipment.tracking else [])
+    open_receive_task(
+        session, transfer, [(pid, lot, qty, line_id) for pid, lot, qty, _bin, line_id in units], in_transit, parcels
+    )
+    sent: dict[int, int] = defaultdict(int)
+    for _pid, _lot, qty, _bin, line_id in units:
+        if line_id is not None:
+            sent[line_id] += qty
+    return sent
+
+
+def _transfer_address(session: Session, transfer: Transfer) -> dict[str, Any]:
+    """Where a transfer goes, as labels and carriers take it: the destination's address."""
+    return ship_from_address(session.get(Location, transfer.to_location_id))
+
+
 # --- labels -------------------------------------------------------------------------------------------------------
 
 
@@ -378,14 +446,16 @@ def _queue_labels(
     lines: list[tuple[OrderLine, int]],
     user: User | None,
     reference: str,
+    title: str,
 ) -> dict[str, Any]:
-    """A ``shipping`` label per parcel and, on a PDF printer, the ``packing_slip`` of the (order line, units)
+    """A ``shipping`` label per parcel (``title``: what it names as the order: the order's reference, or the
+    transfer) and, on a PDF printer, the ``packing_slip`` of the (order line, units)
     ``lines`` of this shipment; their job ids."""
     requested_by = user.id if user is not None else None
     label_jobs = []
     for parcel in shipment.parcels or []:
         data = {
-            "order": order.external_id,
+            "order": title,
             "sscc": parcel["sscc"],
             "carrier": plugin.name,
             "tracking": shipment.tracking,
@@ -412,7 +482,7 @@ def _queue_labels(
             for line, units in lines
         ]
         data = {
-            "order": order.external_id,
+            "order": title,
             "order_id": str(order.id),
             "customer": (order.customer or {}).get("name") or ship_to["name"],
             "ship_to": ship_to,

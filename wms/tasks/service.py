@@ -272,11 +272,18 @@ def claim_task(task_id: int, user: User) -> dict[str, Any]:
 
 
 def apply_scan(
-    task_id: int, client_id: str, code: str | None, qty: int | None, user: User, device: str | None = None
+    task_id: int,
+    client_id: str,
+    code: str | None,
+    qty: int | None,
+    user: User,
+    device: str | None = None,
+    condition: str | None = None,
 ) -> dict[str, Any]:
     """Apply one scan to a task: ``{"ok", "message", "task"}``. Locks the task row (so two scans of one task, and a
     retry racing its first try, are applied one after the other). A client id already used on the task answers
     the stored first answer and changes nothing. Where ``next.expect`` is ``qty``, a ``qty`` with no code is taken.
+    ``condition`` ``damaged``: the scanned units arrived damaged (a transfer's receiving; other kinds ignore it).
 
     Raises NotFound, InvalidState (task closed or held by another), UnknownCode (the code names nothing here),
     WrongBin / WrongProduct / WrongLot / WrongTote / OverQuantity (the scan does not fit ``next``),
@@ -286,6 +293,7 @@ def apply_scan(
         if stored is not None:
             return stored
         task = work.task
+        work.condition = condition
         if qty is not None and qty < 1:
             raise ValidationError.one("qty", "must be at least 1")
         handler = handler_for(task.kind)

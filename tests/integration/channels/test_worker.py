@@ -337,6 +337,7 @@ def test_the_worker_runs_every_domains_stages_in_order():
 
     names = [stage.name for stage in stages()]
     assert names == [
+        "transfers.pickup",
         "pickups.stage",
         "pickups.remind",
         "pickups.expire",

@@ -115,7 +115,8 @@ def test_manual_without_tracking_is_a_422_on_tracking(client):
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        ({"carrier": "test", "parcels": ONE}, ["transfer_id"]),
+        ({"carrier": "test", "parcels": ONE}, ["order_id"]),
+        ({"order_id": 1, "transfer_id": 1, "carrier": "test", "parcels": ONE}, ["order_id"]),
         ({"order_id": 1, "carrier": "test", "parcels": []}, ["parcels"]),
         ({"order_id": 1, "carrier": "test"}, ["parcels"]),
         ({"order_id": 1, "parcels": ONE}, ["carrier"]),
@@ -134,10 +135,11 @@ def test_bad_bodies_are_422_naming_the_fields(client, body, fields):
     assert state() == before
 
 
-def test_transfers_are_not_built_yet(client):
+def test_an_unknown_transfer_is_a_404(client):
+    before = state()
     r = client.post(URL, json={"transfer_id": 3, "carrier": "test", "parcels": ONE}, headers=auth("boss"))
-    assert r.status_code == 422
-    assert r.json["error"]["details"] == [{"field": "transfer_id", "message": "transfers are not built yet"}]
+    assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
+    assert state() == before
 
 
 def test_unknown_carrier_and_printer_are_422_together(client):

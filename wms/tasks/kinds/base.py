@@ -32,6 +32,8 @@ class Work:
     #: the totes of the task's orders as read with its lines: a kind that gives an order a tote writes it here too,
     #: so that the answer shows it without reading the order again
     totes: dict[int, str | None] = field(default_factory=dict)
+    #: what the person said of the scanned units (``damaged``), where a kind asks (a transfer's receiving)
+    condition: str | None = None
 
     @property
     def actor(self) -> str:

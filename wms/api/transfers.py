@@ -1,0 +1,48 @@
+"""Transfers (docs/api.md, "Store endpoints"): a manager or an integration sends stock from one location to
+another; a clerk of either end follows it. Shipping (``POST /shipments`` with ``transfer_id``) and receiving (a
+``transfer_receive`` task) go through the floor endpoints."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from wms.api import bp, parse_body, require
+from wms.api.actors import api_actor, api_device
+from wms.api.schemas import TransferIn
+from wms.enums import values
+from wms.errors import ValidationError
+from wms.params import query_int
+from wms.transfers.models import TransferStatus
+from wms.transfers.service import MAX_TRANSFER_ID, create_transfer, find_transfers, get_transfer, transfer_view
+
+READERS = ("picker", "clerk", "manager", "admin")
+STATUS_FILTERS = ("open", *values(TransferStatus))
+
+
+@bp.post("/transfers")
+@require("integration", staff_roles=("manager", "admin"))
+def post_transfer():
+    body = parse_body(TransferIn)
+    transfer = create_transfer(
+        body.from_, body.to, [line.model_dump() for line in body.lines], api_actor(), api_device()
+    )
+    return transfer_view(transfer), 201
+
+
+@bp.get("/transfers")
+@require("integration", staff_roles=READERS)
+def list_transfers():
+    """``?order_id=`` (the pickup order a transfer brings), ``?location=`` (either end), ``?status=`` (``open``:
+    not yet received): ``{"items": [...]}``, newest first, the ones the caller may see."""
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUS_FILTERS:
+        raise ValidationError.one("status", f"one of {', '.join(STATUS_FILTERS)}")
+    order_id = query_int("order_id", minimum=1, maximum=MAX_TRANSFER_ID)
+    items = find_transfers(g.get("user"), order_id, request.args.get("location") or None, status)
+    return {"items": [transfer_view(t) for t in items]}
+
+
+@bp.get("/transfers/<int:transfer_id>")
+@require("integration", staff_roles=READERS)
+def read_transfer(transfer_id: int):
+    return transfer_view(get_transfer(transfer_id, g.get("user")))

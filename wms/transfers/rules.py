@@ -1,0 +1,54 @@
+"""Pure rules of transfers (no database): what a transfer's status is as people see it, what went wrong on arrival."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from wms.transfers.models import TransferStatus
+
+#: the status a transfer shows while it waits to leave, by the status of the order its units are packed under
+_BEFORE_SHIPPING = {
+    "reserved": TransferStatus.REQUESTED,
+    "picking": TransferStatus.PICKING,
+    "packed": TransferStatus.PACKED,
+    "cancelled": TransferStatus.CANCELLED,
+}
+
+
+def shown_status(stored: str, order_status: str) -> str:
+    """A transfer's status: its own once shipped (``in_transit``, ``received``) or cancelled; before, where its
+    order is (``requested``, ``picking``, ``packed``; ``cancelled`` when the order was cancelled)."""
+    if stored != TransferStatus.REQUESTED:
+        return stored
+    return str(_BEFORE_SHIPPING.get(order_status, TransferStatus.REQUESTED))
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """How one product's units of a transfer arrived."""
+
+    sku: str
+    shipped: int
+    received: int
+    damaged: int
+
+    @property
+    def short(self) -> int:
+        return max(self.shipped - self.received - self.damaged, 0)
+
+    @property
+    def over(self) -> int:
+        return max(self.received + self.damaged - self.shipped, 0)
+
+
+def variance(arrivals: Iterable[Arrival]) -> str | None:
+    """What a manager must look at once a transfer is received: units short, over and damaged per sku ("short 2 x
+    A; damaged 1 x B"); None when everything shipped arrived in good order."""
+    arrivals = list(arrivals)
+    parts: list[str] = []
+    for label, attr in (("short", "short"), ("over", "over"), ("damaged", "damaged")):
+        found = [f"{getattr(a, attr)} x {a.sku}" for a in arrivals if getattr(a, attr) > 0]
+        if found:
+            parts.append(f"{label} " + ", ".join(found))
+    return "; ".join(parts) or None
