@@ -21,6 +21,7 @@ from wms.printing.models import JobOutcome, JobStatus, PrinterFormat
 from wms.returns.models import Decision, Disposition, Grade, ReturnMethod, ReturnStatus
 from wms.stock.models import ADJUSTABLE_STATUSES, MovementReason, StockStatus
 from wms.tasks.models import TaskKind, TaskStatus
+from wms.transfers.models import TransferStatus
 
 #: (table, column) -> the enum its values come from
 ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
@@ -47,6 +48,7 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("return_item", "grade"): Grade,
     ("return_item", "disposition"): Disposition,
     ("return_item", "decision"): Decision,
+    ("transfer", "status"): TransferStatus,
 }
 
 IN_LIST = re.compile(r"^(\w+) IN \((.*)\)$")

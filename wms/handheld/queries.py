@@ -17,7 +17,14 @@ from wms.tasks.models import Task, TaskKind, TaskStatus
 from wms.tasks.service import list_tasks
 
 #: the kinds the home screen offers, in its order
-FLOOR_KINDS = (TaskKind.PUTAWAY, TaskKind.PICK, TaskKind.PACK, TaskKind.COUNT, TaskKind.STAGE)
+FLOOR_KINDS = (
+    TaskKind.PUTAWAY,
+    TaskKind.PICK,
+    TaskKind.PACK,
+    TaskKind.COUNT,
+    TaskKind.STAGE,
+    TaskKind.TRANSFER_RECEIVE,
+)
 #: statuses a list shows: work still to do
 WORKABLE = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 

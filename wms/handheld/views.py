@@ -224,6 +224,8 @@ def js_text() -> dict[str, str]:
         "expect_count_items": _("Scan each item in {bin}, then tap Finish"),
         "expect_pack_tote": _("Scan tote {tote} or order {order}"),
         "expect_done": _("All done: tap Finish"),
+        "expect_transfer_label": _("Scan the label of transfer {transfer}"),
+        "expect_transfer_items": _("Scan the items of transfer {transfer}: {left} left (Finish: the rest is short)"),
         "task_done": _("Task done"),
         "task_waiting": _("Waiting for a manager's approval"),
         "err_wrong_bin": _("This is bin {scanned}. Scan bin {expected}."),

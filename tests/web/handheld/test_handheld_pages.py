@@ -109,7 +109,7 @@ def test_every_screen_renders_for_a_picker_in_their_language(client, floor, lang
     for path in ("/hh/receive", "/hh/move", "/hh/tasks?kind=pick", "/hh/tasks?kind=pack", "/hh/tasks?kind=count"):
         assert client.get(path).status_code == 200, path
     assert client.get("/hh/tasks?kind=stage").status_code == 200  # a store's pickups to prepare
-    assert client.get("/hh/tasks?kind=transfer_receive").status_code == 404  # not a screen yet
+    assert client.get("/hh/tasks?kind=transfer_receive").status_code == 200  # transfers to receive
     assert client.get("/hh/counter").status_code == 403  # the pickup counter is a clerk's
     # The script and its styles are served by the app (no CDN), and the page allows no inline script.
     assert client.get("/static/hh/hh.js").status_code == 200

@@ -480,6 +480,11 @@
     var ref = task.reference || {};
     var v = { bin: n.bin, sku: n.sku, qty: n.qty, order: n.order || ref.order, tote: n.tote || task.tote };
     var key = null;
+    if (task.kind === "transfer_receive" && (n.expect === "order" || n.expect === "product")) {
+      v.transfer = ref.transfer;
+      v.left = task.lines.reduce(function (sum, l) { return sum + Math.max(l.qty - l.done - (l.short || 0), 0); }, 0);
+      return fmt(n.expect === "order" ? "expect_transfer_label" : "expect_transfer_items", v) || n.prompt || "";
+    }
     switch (n.expect) {
       case "bin":
         key = task.kind === "putaway" && n.sku && n.qty ? "expect_bin_put" : task.kind === "pick" ? "expect_bin_pick" : "expect_bin";
@@ -613,8 +618,19 @@
       }
       var body = { id: newId(), code: value };
       if (pendingQty !== null) { body.qty = pendingQty; setPendingQty(null); }
+      if (damaged) { body.condition = "damaged"; setDamaged(false); }
       send("/scans", body, "scan");
     };
+
+    // Receiving a transfer: "Damaged" marks the next item scan (then turns itself off: one damaged unit at a time).
+    var damaged = false;
+    function setDamaged(on) {
+      damaged = on;
+      if ($("hh-damaged")) $("hh-damaged").setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    if ($("hh-damaged")) {
+      $("hh-damaged").addEventListener("click", function () { setDamaged(!damaged); });
+    }
 
     $("hh-qty").addEventListener("click", function () {
       askNumber(fmt("expect_qty", { sku: (task.next && task.next.sku) || "" }) || "", 1, function (n) {
