@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import click
@@ -36,11 +36,16 @@ from wms.orders.models import Order
 from wms.orders.service import place_order
 from wms.picking.models import Wave
 from wms.picking.service import due_by_line, release_wave
+from wms.pickups.expiry import expire_order
+from wms.pickups.service import hand_over
 from wms.printing.service import add_printer, get_printer, printer_url_policy
 from wms.printing.stations import create_station_token
+from wms.returns.models import Return
+from wms.returns.service import receive_return, request_return
 from wms.server import schema_state
+from wms.shipping.service import create_shipment
 from wms.stock.bins import upsert_bin
-from wms.stock.models import StockQuant
+from wms.stock.models import StockLevel, StockQuant
 from wms.stock.service import receive
 from wms.tasks.counts import open_counts
 from wms.tasks.kinds.pick import cancel_order_and_work
@@ -48,6 +53,9 @@ from wms.tasks.kinds.stage import open_stage_tasks
 from wms.tasks.models import Task, TaskLine
 from wms.tasks.service import apply_scan, complete_task, get_task
 from wms.tasks.service import receive as receive_into_dock
+from wms.timeutil import utcnow
+from wms.transfers.models import Transfer
+from wms.transfers.service import TRANSFERS_CHANNEL, create_transfer
 
 # --- the retailer -------------------------------------------------------------------------------------------
 
@@ -534,6 +542,14 @@ def order_plan(products: list[DemoProduct], units: dict[tuple[str, str], int]) -
     hose, gloves, bulbs = stock.pick(70, at=wh), stock.pick(80, at=allegro_wh), stock.pick(170, at=allegro_wh)
     cancelled, allegro_cancelled = stock.pick(100, at=wh), stock.pick(110, at=allegro_wh)
     pos_item = stock.pick(40, at=wh)
+    # click & collect that went all the way (collected, partly declined, expired) and an order shipped and returned
+    waw_collect, waw_decline1, waw_decline2 = (
+        stock.pick(20, at={"ST-WAW": 2}),
+        stock.pick(24, at={"ST-WAW": 1}),
+        stock.pick(28, at={"ST-WAW": 1}),
+    )
+    gda_expire = stock.pick(44, at={"ST-GDA": 1})
+    returned = stock.pick(48, at={"WH1": 10})
     return [
         OrderPlan("WEB", ship("WEB-100231", 0, [(kettle, 1), (skillet, 1)]), "web order to Kraków, 2 lines"),
         OrderPlan("WEB", ship("WEB-100232", 1, [(drill, 1), (bits, 2), (level, 1)]), "web order, 3 lines"),
@@ -566,7 +582,34 @@ def order_plan(products: list[DemoProduct], units: dict[tuple[str, str], int]) -
             "ALLEGRO", ship("ALG-8734512003", 7, [(allegro_cancelled, 1)]), "Allegro order cancelled", cancel=True
         ),
         OrderPlan("POS", ship("POS-KRK-000871", 3, [(pos_item, 1)]), "ordered at the Kraków till, delivered home"),
+        OrderPlan(
+            "WEB",
+            pickup(COLLECTED_PICKUP, 4, "ST-WAW", [(waw_collect, 2)]),
+            "collected in Warsaw; one unit brought back to the counter later (return closed)",
+        ),
+        OrderPlan(
+            "WEB",
+            pickup(DECLINED_PICKUP, 5, "ST-WAW", [(waw_decline1, 1), (waw_decline2, 1)]),
+            "partly collected in Warsaw: one line declined at the counter",
+        ),
+        OrderPlan("APP", pickup(EXPIRED_PICKUP, 6, "ST-GDA", [(gda_expire, 1)]), "never collected in Gdańsk: expired"),
+        OrderPlan(
+            "WEB",
+            ship(RETURNED_ORDER, 7, [(returned, 3)]),
+            "shipped from WH1; returns: one in quarantine at WH1, one half taken in at Kraków",
+        ),
     ]
+
+
+#: the orders the store flows of the demo carry to their end (``_seed_store_flows``)
+COLLECTED_PICKUP = "WEB-100237"
+DECLINED_PICKUP = "WEB-100238"
+EXPIRED_PICKUP = "APP-55016"
+RETURNED_ORDER = "WEB-100239"
+#: the pickup order whose warehouse line is on its way to the store in the demo
+IN_TRANSIT_PICKUP = "APP-55013"
+#: the device the store flows' waves are released from (so that they are told from the demo's open wave)
+STORE_FLOWS_DEVICE = "demo-store-flows"
 
 
 # --- seeding -----------------------------------------------------------------------------------------------
@@ -638,11 +681,17 @@ def seed(echo=lambda message: None) -> DemoResult:
     echo(floor[0])
     orders = _seed_orders(products, sellable_plan(receipts, dock), channel_ids)
     echo(f"{len(orders)} orders")
-    floor += [_seed_wave(), _seed_count()]
-    echo("; ".join(floor[1:]))
+    # Before the printers: the store flows' stage tasks print no pickup labels (the counter station prints one).
+    floor.append(_seed_store_flows())
+    echo(floor[-1])
+    floor += [_seed_wave(), _seed_count(), _seed_replenishment()]
+    echo("; ".join(floor[2:]))
     echo(_seed_printers())
     floor.append(_seed_pickups())
     echo(floor[-1])
+    floor.append(_seed_returns(channel_ids))
+    echo(floor[-1])
+    orders = _current_statuses(orders)
     integration_token = create_token("integration", "demo ERP")
     station_token = create_station_token(DEMO_STATION, f"{DEMO_STATION} demo agent")
     return DemoResult(
@@ -716,7 +765,7 @@ def _seed_putaway(products: list[DemoProduct], dock: ReceiptPlan) -> str:
 
 def _seed_wave() -> str:
     """Release the older half of the warehouse's due orders as one wave (the rest stays for the manager)."""
-    if db.session.execute(select(Wave.id).limit(1)).first() is not None:
+    if db.session.execute(select(Wave.id).where(Wave.device.is_(None)).limit(1)).first() is not None:
         db.session.rollback()
         return "wave: released before"
     warehouse = db.session.execute(select(Location.id).where(Location.code == "WH1")).scalar_one()
@@ -766,6 +815,200 @@ def _seed_pickups() -> str:
         )
         step = answer["task"]["next"]
     return f"click & collect: {opened} stage task(s) at the stores; {external_id} ready for pickup in ST-KRK"
+
+
+# --- store flows: transfers, pickups to their end, returns --------------------------------------------------
+
+
+def _order_by_ref(external_id: str) -> Order:
+    order = db.session.execute(select(Order).where(Order.external_id == external_id)).scalar_one()
+    db.session.rollback()
+    return order
+
+
+def _work(task_id: int, username: str, prefix: str, tote: str = "T-0900", label: str | None = None) -> None:
+    """Scan a task through as its ``next`` asks, as ``username`` does on a handheld: bins, items (GS1 with the
+    lot where the line has one), the tote, the order label (``label``, else ``$O:<order>``), the pickup shelf."""
+    user = find_user(username)
+    db.session.rollback()
+    step = get_task(task_id, user)["next"]
+    n = 0
+    while step["expect"] != "nothing":
+        n += 1
+        expect, qty = step["expect"], None
+        code: str | None = {
+            "bin": step.get("bin"),
+            "tote": tote,
+            "order": label or f"$O:{step.get('order')}",
+            "shelf": step.get("bin") or "PU-01",
+        }.get(expect)
+        if expect == "product":
+            code = _gtin_of(step["sku"])
+            if step.get("lot"):
+                code = f"01{code.zfill(14)}10{step['lot']}"
+        elif expect == "qty":
+            qty = step["qty"]
+        answer = apply_scan(task_id, f"{prefix}-{n}", code, qty, user, "demo")
+        step = answer["task"]["next"]
+    db.session.rollback()
+
+
+def _open_task(kind: str, **reference: int) -> int | None:
+    query = select(Task.id).where(Task.kind == kind, Task.status.in_(["open", "in_progress"])).order_by(Task.id)
+    for key, value in reference.items():
+        query = query.where(Task.reference[key].as_integer() == value)
+    found = db.session.execute(query).scalars().first()
+    db.session.rollback()
+    return found
+
+
+def _picked_and_packed(order_id: int, prefix: str) -> None:
+    """The order's units at WH1 released in a wave of their own, picked and packed by the demo picker."""
+    # Its own wave, marked by its device: the demo's open wave (``_seed_wave``) is the one without.
+    wave = release_wave("WH1", order_ids=[order_id], actor=FLOOR_MANAGER, device=STORE_FLOWS_DEVICE)
+    for task_id in wave["tasks"]:
+        _work(task_id, FLOOR_PICKER, f"{prefix}-pick-{task_id}", tote=f"T-{order_id:04d}")
+    pack = _open_task("pack", order=order_id)
+    if pack is not None:
+        _work(pack, FLOOR_PICKER, f"{prefix}-pack", tote=f"T-{order_id:04d}")
+
+
+def _staged(order: Order, clerk: str) -> None:
+    store = db.session.get(Location, order.pickup_location_id).code
+    db.session.rollback()
+    (task_id,) = open_stage_tasks(store, order_ids=[order.id])
+    _work(task_id, clerk, f"demo-stage-{order.id}", label=order.pickup_code)
+
+
+def _seed_store_flows() -> str:
+    """What a store sees happen: a pickup order's warehouse line on its way to Kraków (a transfer in transit, its
+    receiving open on the clerk's handheld), a pickup collected and one partly declined in Warsaw, one expired in
+    Gdańsk (its shelf to clear), and a web order shipped from WH1 to be returned. Each step once."""
+    done = []
+    travelling = _order_by_ref(IN_TRANSIT_PICKUP)
+    if travelling.status == "reserved":
+        _picked_and_packed(travelling.id, "demo-transfer")
+        shipment = create_shipment(
+            travelling.id, "test", None, [{"weight_g": 1800}], user=find_user(FLOOR_PICKER), device="demo"
+        )
+        done.append(f"transfer {shipment['transfer_id']} of {IN_TRANSIT_PICKUP} in transit to ST-KRK")
+    collected = _order_by_ref(COLLECTED_PICKUP)
+    if collected.status == "reserved":
+        _staged(collected, "clerk.waw")
+        lines = [{"sku": line.product.sku, "collected": line.qty, "declined": 0} for line in collected.lines]
+        hand_over(collected.id, f"demo-handover-{collected.id}", lines, find_user("clerk.waw"), "demo")
+        declined = _order_by_ref(DECLINED_PICKUP)
+        _staged(declined, "clerk.waw")
+        first, second = declined.lines
+        lines = [
+            {"sku": first.product.sku, "collected": first.qty, "declined": 0},
+            {"sku": second.product.sku, "collected": 0, "declined": second.qty, "reason": "wrong colour"},
+        ]
+        hand_over(declined.id, f"demo-handover-{declined.id}", lines, find_user("clerk.waw"), "demo")
+        done.append(f"{COLLECTED_PICKUP} collected, {DECLINED_PICKUP} partly collected in ST-WAW")
+    expiring = _order_by_ref(EXPIRED_PICKUP)
+    if expiring.status == "reserved":
+        _staged(expiring, "clerk.gda")
+        expire_order(expiring.id, now=utcnow() + timedelta(days=60), actor="demo")
+        done.append(f"{EXPIRED_PICKUP} expired in ST-GDA")
+    shipped = _order_by_ref(RETURNED_ORDER)
+    if shipped.status == "reserved":
+        _picked_and_packed(shipped.id, "demo-ship")
+        create_shipment(shipped.id, "test", None, [{"weight_g": 2500}], user=find_user(FLOOR_PICKER), device="demo")
+        done.append(f"{RETURNED_ORDER} shipped from WH1")
+    return "store flows: " + ("; ".join(done) if done else "seeded before")
+
+
+def _seed_replenishment() -> str:
+    """A replenishment transfer from WH1 to Gdańsk that a manager asked for, waiting for the next wave."""
+    exists = db.session.execute(select(Transfer.id).where(Transfer.for_order_id.is_(None)).limit(1)).first()
+    db.session.rollback()
+    if exists is not None:
+        return "replenishment: requested before"
+    product = db.session.execute(
+        select(Product.sku)
+        .join(StockLevel, StockLevel.product_id == Product.id)
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(Location.code == "WH1", StockLevel.on_hand_sellable - StockLevel.reserved >= 10, ~Product.track_lots)
+        .order_by(Product.sku)
+        .limit(1)
+    ).scalar_one()
+    db.session.rollback()
+    transfer = create_transfer("WH1", "ST-GDA", [{"sku": product, "qty": 6}], actor=FLOOR_MANAGER, device="demo")
+    return f"replenishment transfer {transfer.id}: 6 x {product} from WH1 to ST-GDA, requested"
+
+
+def _seed_returns(channel_ids: dict[str, int]) -> str:
+    """Returns in every state: one closed at the Warsaw counter (restocked), one in quarantine at WH1 waiting for
+    a manager, one half taken in at Kraków, one just requested online with its label."""
+    if db.session.execute(select(Return.id).limit(1)).first() is not None:
+        db.session.rollback()
+        return "returns: seeded before"
+    db.session.rollback()
+    collected, declined, shipped = (_order_by_ref(ref) for ref in (COLLECTED_PICKUP, DECLINED_PICKUP, RETURNED_ORDER))
+    waw, krk, picker = find_user("clerk.waw"), find_user("clerk.krk"), find_user(FLOOR_PICKER)
+    sku_of = {order.id: order.lines[0].product.sku for order in (collected, declined, shipped)}
+    db.session.rollback()
+
+    closed = request_return(
+        collected.id,
+        "store",
+        [{"sku": sku_of[collected.id], "qty": 1, "reason": "changed my mind"}],
+        store="ST-WAW",
+        user=waw,
+        actor="clerk.waw",
+        device="demo",
+    )
+    receive_return(
+        closed.id,
+        "demo-ret-1",
+        "ST-WAW",
+        [{"sku": sku_of[collected.id], "qty": 1, "grade": "new", "disposition": "restock"}],
+        waw,
+        "demo",
+    )
+    quarantined = request_return(
+        shipped.id,
+        "ship",
+        [{"sku": sku_of[shipped.id], "qty": 1, "reason": "arrived scratched"}],
+        channel_id=channel_ids["WEB"],
+        actor="channel:WEB",
+    )
+    receive_return(
+        quarantined.id,
+        "demo-ret-2",
+        "WH1",
+        [{"sku": sku_of[shipped.id], "qty": 1, "grade": "opened", "disposition": "quarantine"}],
+        picker,
+        "demo",
+    )
+    partial = request_return(
+        shipped.id,
+        "store",
+        [{"sku": sku_of[shipped.id], "qty": 2, "reason": "too many"}],
+        store="ST-KRK",
+        channel_id=channel_ids["WEB"],
+        actor="channel:WEB",
+    )
+    receive_return(
+        partial.id,
+        "demo-ret-3",
+        "ST-KRK",
+        [{"sku": sku_of[shipped.id], "qty": 1, "grade": "new", "disposition": "restock"}],
+        krk,
+        "demo",
+    )
+    requested = request_return(
+        declined.id,
+        "ship",
+        [{"sku": sku_of[declined.id], "qty": 1, "reason": "does not fit"}],
+        channel_id=channel_ids["WEB"],
+        actor="channel:WEB",
+    )
+    return (
+        f"returns: {closed.rma} closed at ST-WAW, {quarantined.rma} in quarantine at WH1, {partial.rma} half taken in"
+        f" at ST-KRK, {requested.rma} requested online"
+    )
 
 
 def _gtin_of(sku: str) -> str:
@@ -918,6 +1161,13 @@ def _seed_orders(
     return orders
 
 
+def _current_statuses(orders: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The seeded orders with the statuses the store flows and the wave left them in."""
+    statuses = dict(db.session.execute(select(Order.external_id, Order.status)).all())
+    db.session.rollback()
+    return [(external_id, statuses.get(external_id, status), story) for external_id, status, story in orders]
+
+
 def _counts() -> dict[str, int]:
     from sqlalchemy import func, select
 
@@ -929,7 +1179,12 @@ def _counts() -> dict[str, int]:
         "bins": session.execute(select(func.count()).select_from(Bin)).scalar_one(),
         "products": session.execute(select(func.count()).select_from(Product)).scalar_one(),
         "units": session.execute(select(func.coalesce(func.sum(StockQuant.qty), 0))).scalar_one(),
-        "orders": session.execute(select(func.count()).select_from(Order)).scalar_one(),
+        # a transfer's order is not a customer's
+        "orders": session.execute(
+            select(func.count(Order.id)).where(
+                Order.channel_id.not_in(select(Channel.id).where(Channel.code == TRANSFERS_CHANNEL))
+            )
+        ).scalar_one(),
     }
     session.rollback()
     return counts
@@ -949,7 +1204,8 @@ def _print_summary(result: DemoResult, database: str) -> None:
     )
     for external_id, status, story in result.orders:
         echo(f"    {external_id:<16} {status:<10} {story}")
-    echo("  Returns are not in the demo yet: the returns flow is not built.")
+    echo(f"  Returns and transfers: {result.url}/returns (as manager); the stores' clerks receive transfers, stage")
+    echo("  pickups and take returns on their handhelds (/hh).")
     echo("")
     echo("On the floor:")
     for line in result.floor:

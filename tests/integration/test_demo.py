@@ -88,7 +88,8 @@ def test_demo_twice_creates_nothing_twice_and_the_ledger_agrees(seeded, demo_app
     first = seeded[1]
     before = counts()
     assert before["location"] == 4 and before["product"] >= 190 and before["user"] == 7
-    assert before["order"] == 13 and before["stock_movement"] > 100
+    # 17 customers' orders and the order a replenishment transfer is picked under
+    assert before["order"] == 18 and before["stock_movement"] > 100
     assert check_stock() == []
 
     second = run_demo(demo_app)
@@ -102,7 +103,7 @@ def test_demo_twice_creates_nothing_twice_and_the_ledger_agrees(seeded, demo_app
         assert authenticate(channel).channel_code == "WEB"
         assert authenticate(integration).scope == "integration"
 
-    for text in ("wms serve", "http://127.0.0.1:8000", "curl ", "clerk.krk", "demo-clerk", "not in the demo yet"):
+    for text in ("wms serve", "http://127.0.0.1:8000", "curl ", "clerk.krk", "demo-clerk", "Returns and transfers"):
         assert text in second
 
 
@@ -120,8 +121,19 @@ def test_demo_data_is_usable(seeded, demo_app):
     # Orders of every kind.
     orders = {o.external_id: order_view(get_order(o.id)) for o in db.session.execute(select(Order)).scalars()}
     statuses = {o["status"] for o in orders.values()}
-    # the older half of the warehouse's orders is picking; one pickup order waits on its shelf in Kraków
-    assert statuses == {"reserved", "picking", "cancelled", "ready_for_pickup"}
+    # the older half of the warehouse's orders is picking; one pickup order waits on its shelf in Kraków, one is on
+    # its way there, others were collected, partly collected or never collected; one order was shipped
+    assert statuses == {
+        "reserved",
+        "picking",
+        "cancelled",
+        "ready_for_pickup",
+        "in_transit",
+        "collected",
+        "partially_collected",
+        "expired",
+        "shipped",
+    }
     ready = orders["WEB-100234"]
     assert ready["status"] == "ready_for_pickup" and ready["pickup"]["store"] == "ST-KRK"
     assert ready["pickup"]["shelf"].startswith("PU-")
@@ -156,7 +168,7 @@ def test_demo_on_postgres(pg_app, cheap_hashes):
     output = run_demo(pg_app, "--reset", "--yes")
     assert "dropped every WMS table" in output
     seeded = counts()
-    assert seeded["order"] == 13
+    assert seeded["order"] == 18
     assert check_stock() == []
     run_demo(pg_app)
     assert counts() == seeded
@@ -168,10 +180,13 @@ def test_demo_floor_work_is_there_to_pick_up(seeded, demo_app):
     tasks = {}
     for task in db.session.execute(select(Task).order_by(Task.id)).scalars():
         tasks.setdefault(task.kind, []).append(task)
-    (putaway,) = tasks["putaway"]
+    # the dock delivery half put away; the expired pickup's shelf to clear
+    putaway, clear_shelf = tasks["putaway"]
     assert putaway.status == "in_progress" and putaway.assignee_id is not None
     assert 0 < sum(line.done for line in putaway.lines) < sum(line.qty for line in putaway.lines)
-    assert tasks["pick"] and {t.status for t in tasks["pick"]} == {"open"}
+    assert clear_shelf.status == "open" and clear_shelf.reference.get("order")
+    open_picks = [t for t in tasks["pick"] if t.status == "open"]
+    assert open_picks and {t.status for t in tasks["pick"]} == {"open", "done"}
     assert all(t.reference["wave"] for t in tasks["pick"])
     (count,) = tasks["count"]
     assert count.status == "awaiting_approval"
@@ -184,10 +199,40 @@ def test_demo_floor_work_is_there_to_pick_up(seeded, demo_app):
     client = demo_app.test_client()
     picker = {"Authorization": "Bearer " + create_token("staff", username="picker")}
     listed = client.get("/api/v1/tasks?kind=pick", headers=picker).json["tasks"]
-    assert [t["id"] for t in listed] == [t.id for t in tasks["pick"]]
+    assert [t["id"] for t in listed if t["status"] == "open"] == [t.id for t in open_picks]
+    listed = [t for t in listed if t["status"] == "open"]
     first = listed[0]
     assert first["next"]["expect"] == "tote"
     r = client.post(f"/api/v1/tasks/{first['id']}/scans", json={"id": "demo-1", "code": "T-0001"}, headers=picker)
     assert r.status_code == 200 and r.json["task"]["next"]["expect"] == "bin"
     assert "http://127.0.0.1:8000/hh" in seeded[1] and "picker / demo-picker" in seeded[1]
     assert check_stock() == []
+
+
+def test_demo_store_work_in_every_state(seeded, demo_app):
+    """A transfer in transit to Kraków with its receiving open, a replenishment requested, returns in every state,
+    pickups collected, partly collected and expired."""
+    from wms.returns.models import Return
+    from wms.transfers.models import Transfer
+    from wms.transfers.service import transfer_view
+
+    transfers = [transfer_view(t) for t in db.session.execute(select(Transfer).order_by(Transfer.id)).scalars()]
+    by_status = {t["status"]: t for t in transfers}
+    assert by_status["in_transit"]["to"] == "ST-KRK" and by_status["in_transit"]["order_id"]
+    assert by_status["requested"]["to"] == "ST-GDA" and by_status["requested"]["order_id"] is None
+    receiving = db.session.execute(select(Task).where(Task.kind == "transfer_receive")).scalars().all()
+    assert [(t.status, t.reference["transfer"]) for t in receiving] == [("open", by_status["in_transit"]["id"])]
+    assert sorted(r.status for r in db.session.execute(select(Return)).scalars()) == [
+        "closed",
+        "inspected",
+        "received",
+        "requested",
+    ]
+    statuses = dict(db.session.execute(select(Order.external_id, Order.status)).all())
+    assert statuses["WEB-100237"] == "collected" and statuses["WEB-100238"] == "partially_collected"
+    assert statuses["APP-55016"] == "expired" and statuses["APP-55013"] == "in_transit"
+    # the Kraków clerk sees the transfer to receive on the handheld
+    client = demo_app.test_client()
+    clerk = {"Authorization": "Bearer " + create_token("staff", username="clerk.krk")}
+    listed = client.get("/api/v1/tasks?kind=transfer_receive", headers=clerk).json["tasks"]
+    assert [t["next"]["expect"] for t in listed] == ["order"]

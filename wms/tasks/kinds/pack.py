@@ -86,7 +86,8 @@ class PackRules(KindRules):
 
 def mark_packed(work: Work) -> None:
     """The pack task is done: the order goes ``packed`` (history event, ``order.updated``) when no other pack task
-    of it is open and none of its units is still to be picked. Locks the order row (after the task row, as every
+    of it is open and none of its units is still to be picked (a pickup order's units at its own store do not
+    count: the store stages them once the rest has arrived). Locks the order row (after the task row, as every
     task service does). Raises InvalidState when the order left ``picking`` meanwhile (cancelled)."""
     session, task = work.session, work.task
     order_id = int(task.reference["order"])
@@ -103,11 +104,15 @@ def mark_packed(work: Work) -> None:
             Task.reference["order"].as_integer() == order_id,
         )
     ).scalar_one()
-    to_pick = session.execute(
+    left = (
         select(func.coalesce(func.sum(Reservation.open_qty), 0))
         .join(OrderLine, OrderLine.id == Reservation.order_line_id)
         .where(OrderLine.order_id == order_id)
-    ).scalar_one()
+    )
+    if order.pickup_location_id is not None:
+        # A pickup order's units at its own store are staged there, after its warehouse part has travelled.
+        left = left.where(Reservation.location_id != order.pickup_location_id)
+    to_pick = session.execute(left).scalar_one()
     if others or to_pick:
         return  # another part of the order is still on its way: packed with the last part
     order.status = OrderStatus.PACKED
