@@ -24,6 +24,7 @@ from wms.catalog.models import Product
 from wms.errors import Forbidden, Unauthorized, ValidationError
 from wms.extensions import csrf, db
 from wms.handheld import queries
+from wms.printing.stations import visible_station
 from wms.scanning.service import resolve_scan
 from wms.tasks.service import get_task, receive
 
@@ -47,7 +48,10 @@ def task_list():
     if kind not in queries.FLOOR_KINDS:
         abort(404)
     rows = queries.task_rows(current_staff(), kind)
-    return render_template("handheld/tasks.html", kind=kind, rows=rows, data=_data())
+    station = _station()
+    return render_template(
+        "handheld/tasks.html", kind=kind, rows=rows, station=station.get("station"), data=_data(**station)
+    )
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -56,7 +60,7 @@ def task(task_id: int):
     user = current_staff()
     view = get_task(task_id, user)  # NotFound (404) for another location's task
     printers = queries.printer_names(user, view["location"]) if view["kind"] == "pack" else []
-    data = _data(task=view, list=url_for("handheld.task_list", kind=view["kind"]))
+    data = _data(task=view, list=url_for("handheld.task_list", kind=view["kind"]), **_station())
     return render_template("handheld/task.html", task=view, printers=printers, data=data)
 
 
@@ -82,7 +86,7 @@ def counter_page():
     """The pickup counter: scan the customer's code (or find the order by number and surname), hand it over."""
     if current_staff().role not in ("clerk", "manager", "admin"):
         abort(403)
-    return render_template("handheld/counter.html", data=_data())
+    return render_template("handheld/counter.html", data=_data(**_station()))
 
 
 @bp.get("/returns")
@@ -93,7 +97,18 @@ def returns_page():
     user = current_staff()
     if user.role not in ("clerk", "manager", "admin") or user.location is None:
         abort(403)
-    return render_template("handheld/returns.html", data=_data(here=user.location.code))
+    return render_template("handheld/returns.html", data=_data(here=user.location.code, **_station()))
+
+
+def _station() -> dict[str, Any]:
+    """``?station=CODE`` (a counter or pack-station PC): the station whose agent's scans the screen takes as its
+    own (``station``, and ``station_events``: the live feed of its scans). Raises NotFound / Forbidden for a
+    station the user may not see."""
+    code = request.args.get("station")
+    if not code:
+        return {}
+    station = visible_station(code, current_staff())
+    return {"station": station.code, "station_events": url_for("stations.events", code=station.code)}
 
 
 def _data(**extra: Any) -> dict[str, Any]:
@@ -224,6 +239,8 @@ def js_text() -> dict[str, str]:
         "expect_count_items": _("Scan each item in {bin}, then tap Finish"),
         "expect_pack_tote": _("Scan tote {tote} or order {order}"),
         "expect_done": _("All done: tap Finish"),
+        "station_live": _("Scanner of station {station} connected"),
+        "station_lost": _("Scanner of station {station}: reconnecting…"),
         "expect_transfer_label": _("Scan the label of transfer {transfer}"),
         "expect_transfer_items": _("Scan the items of transfer {transfer}: {left} left (Finish: the rest is short)"),
         "task_done": _("Task done"),

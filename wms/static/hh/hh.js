@@ -1168,6 +1168,29 @@
     draw();
   }
 
+  /* --- a counter PC's scanner, through its station agent ------------------------------------------------------ */
+
+  // ?station=CODE: the scans the station's agent uploads (its serial scanner) arrive as server-sent events and
+  // are taken exactly as a scan into the field: the same checks, flash and sound. Only scans made from now on;
+  // a dropped stream reconnects by itself and resumes after the last scan it saw (Last-Event-ID).
+  function listenToStation() {
+    var line = $("hh-station");
+    if (!DATA.station_events || !window.EventSource) return;
+    var source = new EventSource(DATA.station_events);
+    function state(name, key) {
+      if (!line) return;
+      line.setAttribute("data-state", name);
+      line.textContent = fmt(key, { station: DATA.station }) || DATA.station;
+    }
+    source.addEventListener("open", function () { state("live", "station_live"); });
+    source.addEventListener("error", function () { state("lost", "station_lost"); });
+    source.addEventListener("scan", function (event) {
+      var scan = null;
+      try { scan = JSON.parse(event.data); } catch (e) { return; }
+      if (scan && scan.raw && onEnter) onEnter(String(scan.raw), { scanned: true });
+    });
+  }
+
   /* --- start ------------------------------------------------------------------------------------------------- */
 
   if (PAGE === "task") setUpTask();
@@ -1176,6 +1199,7 @@
   else if (PAGE === "move") setUpMove();
   else if (PAGE === "counter") setUpCounter();
   else if (PAGE === "returns") setUpReturns();
+  listenToStation();
   // Every screen sends what is still in the outbox (scans made offline, then the page was left or reloaded).
   showUnsent();
   kick();
