@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from wms.printing.views import bp as printing_bp
     from wms.returns.views import bp as returns_bp
     from wms.tasks.views import bp as tasks_pages_bp
+    from wms.transfers.views import bp as transfers_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(stations_bp)
     app.register_blueprint(tasks_pages_bp)
     app.register_blueprint(returns_bp)
+    app.register_blueprint(transfers_bp)
     app.register_blueprint(pickups_bp)
     app.register_blueprint(handheld_bp)
     app.register_blueprint(api_bp)

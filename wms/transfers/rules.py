@@ -52,3 +52,23 @@ def variance(arrivals: Iterable[Arrival]) -> str | None:
         if found:
             parts.append(f"{label} " + ", ".join(found))
     return "; ".join(parts) or None
+
+
+def parse_lines(text: str) -> tuple[list[dict[str, object]], list[str]]:
+    """The lines of a transfer as a manager types them, one per row: ``SKU QTY`` (a sku alone means 1). Returns
+    ``([{"sku", "qty"}], [problems])``; each problem names its row."""
+    lines: list[dict[str, object]] = []
+    problems: list[str] = []
+    for number, row in enumerate(text.splitlines(), start=1):
+        parts = row.split()
+        if not parts:
+            continue
+        if len(parts) > 2:
+            problems.append(f"row {number}: write a sku and a quantity, e.g. KT-1001 5")
+            continue
+        sku, qty = parts[0], parts[1] if len(parts) == 2 else "1"
+        if not qty.isdigit() or int(qty) < 1:
+            problems.append(f"row {number}: {qty!r} is not a quantity of at least 1")
+            continue
+        lines.append({"sku": sku, "qty": int(qty)})
+    return lines, problems

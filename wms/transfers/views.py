@@ -1,0 +1,81 @@
+"""The transfers page (managers and admins): send stock from one location to another, and follow every transfer
+(requested, picking, packed, in transit, received, with the variance its receiving found).
+
+Thin views: check the form, call one service function, render.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from wms.auth.access import MANAGERS, roles_required
+from wms.auth.current import current_staff
+from wms.auth.service import visible_locations
+from wms.errors import InsufficientStock, ValidationError
+from wms.transfers.rules import parse_lines
+from wms.transfers.service import create_transfer, find_transfers, transfer_view
+
+bp = Blueprint("transfers", __name__, template_folder="templates")
+
+
+class ActionForm(FlaskForm):
+    """No fields: the CSRF token of a form whose fields the view reads itself."""
+
+
+@bp.get("/transfers")
+@roles_required(*MANAGERS)
+def transfers_page():
+    status = request.args.get("status") or None
+    shown = [transfer_view(t) for t in find_transfers(current_staff(), status="open" if status == "open" else None)]
+    return render_template(
+        "transfers/transfers.html",
+        transfers=shown,
+        locations=visible_locations(current_staff()),
+        form=ActionForm(),
+        typed={"from": "", "to": "", "lines": ""},
+        only_open=status == "open",
+    )
+
+
+@bp.post("/transfers")
+@roles_required(*MANAGERS)
+def new_transfer():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    source, target, text = (request.form.get(key, "").strip() for key in ("from", "to", "lines"))
+    lines, problems = parse_lines(text)
+    if not problems and not lines:
+        problems = [_("Name at least one product: one row per sku, e.g. KT-1001 5.")]
+    if not problems:
+        try:
+            transfer = create_transfer(source, target, lines, current_staff().username, "web")
+        except ValidationError as exc:
+            problems = [f"{d['field']}: {d['message']}" for d in exc.details]
+        except InsufficientStock as exc:
+            problems = [
+                _("%(sku)s: %(requested)s asked, %(available)s available at %(source)s", source=source, **d)
+                for d in exc.details
+            ]
+        else:
+            flash(
+                _(
+                    "Transfer %(id)s requested: reserved at %(source)s, picked with the next wave.",
+                    id=transfer.id,
+                    source=source,
+                ),
+                "success",
+            )
+            return redirect(url_for("transfers.transfers_page"), 303)
+    for problem in problems:
+        flash(problem, "error")
+    shown = [transfer_view(t) for t in find_transfers(current_staff())]
+    return render_template(
+        "transfers/transfers.html",
+        transfers=shown,
+        locations=visible_locations(current_staff()),
+        form=ActionForm(),
+        typed={"from": source, "to": target, "lines": text},
+        only_open=False,
+    ), 422
