@@ -242,7 +242,7 @@ def js_text() -> dict[str, str]:
         "station_live": _("Scanner of station {station} connected"),
         "station_lost": _("Scanner of station {station}: reconnecting…"),
         "expect_transfer_label": _("Scan the label of transfer {transfer}"),
-        "expect_transfer_items": _("Scan the items of transfer {transfer}: {left} left (Finish: the rest is short)"),
+        "expect_transfer_items": _("Scan the items of transfer {transfer}: {left} left"),
         "task_done": _("Task done"),
         "task_waiting": _("Waiting for a manager's approval"),
         "err_wrong_bin": _("This is bin {scanned}. Scan bin {expected}."),

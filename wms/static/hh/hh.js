@@ -549,9 +549,12 @@
         list.appendChild(li);
       });
       var finish = $("hh-finish");
-      // Finish only where it can be done: all scanned, or a count (the person says when the bin is counted).
+      // Finish only where it can be done: all scanned, or a count (the person says when the bin is counted), or a
+      // transfer's receiving once its label is scanned (what has not arrived is then short).
       var expect = task.next && task.next.expect;
-      finish.hidden = closed() || !(expect === "nothing" || (task.kind === "count" && expect === "product"));
+      var saysWhenDone = task.kind === "count" || task.kind === "transfer_receive";
+      finish.hidden = closed() || !(expect === "nothing" || (saysWhenDone && expect === "product"));
+      if ($("hh-damaged")) $("hh-damaged").hidden = closed() || expect !== "product";
       finish.classList.toggle("hh-btn-go", task.next && task.next.expect === "nothing" && !closed());
       var short = $("hh-short");
       // Short only at the bin: where the person can see that it holds less.
