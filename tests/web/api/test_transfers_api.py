@@ -129,3 +129,41 @@ def test_bad_transfers_answer_their_code_and_change_nothing(client, floor, body,
 def test_a_bad_status_filter_is_a_422(client, floor):
     r = client.get(f"{URL}?status=lost", headers=staff("boss"))
     assert r.status_code == 422 and r.json["error"]["details"][0]["field"] == "status"
+
+
+def test_a_channel_sees_its_pickup_order_travel_to_the_store(client, floor):
+    channel = bearer(floor["token"])
+    r = client.post(
+        "/api/v1/orders",
+        json={
+            "external_id": "WEB-T1",
+            "fulfilment": "pickup",
+            "pickup_location": "ST1",
+            "customer": {"name": "Anna Nowak"},
+            "lines": [{"sku": "A", "qty": 1}],
+        },
+        headers=channel,
+    )
+    assert r.status_code == 201, r.json
+    order_id = r.json["id"]
+    piotr = users()["piotr"]
+    for task_id in release_wave("WH1")["tasks"]:
+        drive(task_id, piotr, f"p{task_id}")
+    (pack_id,) = open_tasks("pack")
+    drive(pack_id, piotr, "pack")
+    shipped = client.post(
+        "/api/v1/shipments",
+        json={"order_id": order_id, "carrier": "test", "parcels": [{"weight_g": 500}]},
+        headers=staff("piotr"),
+    )
+    assert shipped.status_code == 201 and shipped.json["transfer_id"]
+    assert client.get(f"/api/v1/orders/{order_id}", headers=channel).json["status"] == "in_transit"
+    found = client.get(f"{URL}?order_id={order_id}", headers=staff("kasia")).json["items"]
+    assert [(t["id"], t["status"], t["order_id"]) for t in found] == [
+        (shipped.json["transfer_id"], "in_transit", order_id)
+    ]
+    (receive_id,) = open_tasks("transfer_receive")
+    drive(receive_id, users()["kasia"], "recv", label=shipped.json["tracking"])
+    order = client.get(f"/api/v1/orders/{order_id}", headers=channel).json
+    assert order["status"] == "reserved"
+    assert [h["status"] for h in order["history"]] == ["reserved", "picking", "packed", "in_transit", "reserved"]
