@@ -12,13 +12,16 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import sign_in, wait_text, wait_until
-from tests.browser.live import GTINS, pickup_stage
+from tests.browser.live import pickup_stage
+from tests.factories import add_stock, gtin13, make_bin, make_product
 from wms.extensions import db
 from wms.orders.models import Order
 
 pytest.importorskip("playwright.sync_api", reason="browser tests: the playwright package is not installed")
 
 STATION = "ST1-COUNTER"
+#: this test's own product on its own ST1 shelf: the live server is shared, and KT-1 on S-01 runs out
+PRODUCT, GTIN, SHELF = "STC-1", gtin13(9401), "S-09"
 
 
 def _station_token(server) -> str:
@@ -26,6 +29,9 @@ def _station_token(server) -> str:
     from wms.printing.stations import create_station_token
 
     with server.app.app_context():
+        make_product(PRODUCT, "Kubek", barcodes=[GTIN])
+        make_bin("ST1", SHELF, "pick", 9)
+        add_stock("ST1", SHELF, PRODUCT, 2)
         folder = server.app.config["PRINTER_DIR_ROOT"]
         add_printer("ST1-counter-pdf", f"pdf+dir://{folder}/st1-counter", "ST1", station_code=STATION)
         token = create_station_token(STATION, "counter PC agent")
@@ -52,7 +58,7 @@ def _ready(server, order_id: int, task_id: int, code: str) -> None:
 
     with server.app.app_context():
         kasia = db.session.execute(select(User).where(User.username == "kasia")).scalar_one()
-        for n, scanned in enumerate(["S-01", GTINS["KT-1"], code, "PU-01"]):
+        for n, scanned in enumerate([SHELF, GTIN, code, "PU-01"]):
             apply_scan(task_id, f"st-{order_id}-{n}", scanned, None, kasia)
         assert db.session.get(Order, order_id).status == "ready_for_pickup"
         db.session.remove()
@@ -67,7 +73,7 @@ def _status(server, order_id: int) -> str:
 
 def test_the_station_scanner_drives_the_counter_page(page, live_server):
     token = _station_token(live_server)
-    order_id, task_id, code = pickup_stage(live_server, "WEB-ST-1", [("KT-1", 1)])
+    order_id, task_id, code = pickup_stage(live_server, "WEB-ST-1", [(PRODUCT, 1)])
     _ready(live_server, order_id, task_id, code)
     sign_in(page, live_server, "kasia")
     page.goto(f"{live_server.url}/hh/counter?station={STATION}")

@@ -58,7 +58,8 @@ def _books(server) -> dict:
         assert check_stock() == []
         books = {"WH1": level(SKU, "WH1"), "ST1": level(SKU, "ST1")}
         for bin_code in ("RCV", "S-01", "PU-01", "RET"):
-            books[bin_code] = {status: qty for (sku, status), qty in bin_contents("ST1", bin_code).items() if sku == SKU}
+            held = bin_contents("ST1", bin_code)
+            books[bin_code] = {status: qty for (sku, status), qty in held.items() if sku == SKU}
         db.session.remove()
     return books
 
@@ -153,7 +154,8 @@ def test_a_pickup_order_from_the_warehouse_is_received_staged_and_handed_over_at
     sign_in(page, live_server, "kasia")
     page.goto(f"{live_server.url}/hh/tasks?kind=transfer_receive")
     row = page.locator(f"[data-claim='{receive_id}']")
-    assert str(transfer_id) in row.inner_text()
+    codes = row.locator(".hh-code").all_inner_texts()
+    assert str(transfer_id) in codes and str(order_id) in codes  # "transfer N · order M"
     row.click()
     page.wait_for_url(f"{live_server.url}/hh/tasks/{receive_id}")
     wait_text(page, "#hh-next", str(transfer_id))  # the transfer's label first
