@@ -108,7 +108,7 @@ def bins() -> dict[str, list[tuple[str, str, int]]]:
     store += [(code, "pick", 10 + n) for n, code in enumerate(STORE_FLOOR_BINS)]
     store += [("BR-01", "bulk", 50)]
     store += [(f"PU-{n:02d}", "pickup", 80 + n) for n in range(1, 4)]
-    store += [("RET", "returns", 95)]
+    store += [("STG", "staging", 90), ("RET", "returns", 95)]  # STG: what a store picks to send (a transfer)
     return {"WH1": warehouse} | {code: list(store) for code in STORES}
 
 

@@ -325,7 +325,9 @@ class ParcelIn(Schema):
 
 def _order_or_transfer_needed(schema: dict[str, Any]) -> None:
     # One of the two, as a number: the document says so (pydantic's model validator is not in the schema).
-    schema["oneOf"] = [{"required": ["order_id"]}, {"required": ["transfer_id"]}]
+    schema["oneOf"] = [
+        {"required": [name], "properties": {name: {"type": "integer"}}} for name in ("order_id", "transfer_id")
+    ]
 
 
 class ShipmentIn(Schema):

@@ -248,3 +248,19 @@ def test_cancelling_a_pickup_order_on_its_way_leaves_the_units_to_the_store(floo
     assert level("A", "ST1") == (2, 0)  # sellable, reserved for nobody
     assert db.session.execute(select(Order.attention).where(Order.id == order_id)).scalar_one() is None
     assert check_stock() == []
+
+
+def test_a_store_sends_stock_to_another_store(floor):
+    transfer = create_transfer("ST2", "ST1", [{"sku": "B", "qty": 2}], actor="boss")
+    ewa = users()["ewa"]
+    wave = release_wave("ST2", actor="boss")
+    for task_id in wave["tasks"]:
+        drive(task_id, ewa, f"pick-{task_id}")
+    (pack_id,) = open_tasks("pack", location_id("ST2"))
+    drive(pack_id, ewa, "pack")
+    shipment = create_shipment(None, "test", None, ONE_PARCEL, user=users()["boss"], transfer_id=transfer.id)
+    assert view(transfer.id)["status"] == "in_transit" and level("B", "ST2") == (1, 0)
+    (receive_id,) = open_tasks("transfer_receive", location_id("ST1"))
+    drive(receive_id, users()["kasia"], "recv", label=shipment["parcels"][0]["sscc"])
+    assert view(transfer.id)["status"] == "received" and level("B", "ST1") == (2, 0)
+    assert check_stock() == []

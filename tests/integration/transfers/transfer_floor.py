@@ -1,6 +1,6 @@
 """A warehouse that sends stock to a store: WH1 (A-01 holding A, A-02 holding B, a staging bin), ST1 (a click &
 collect store with a shelf, a dock, a returns bin and a pickup shelf, holding nothing of A or B), ST2 (another
-store); picker piotr at WH1, clerk kasia at ST1, clerk ewa at ST2, manager boss; the WEB channel ships from WH1.
+store, 3 x B on its shelf, a staging bin); picker piotr at WH1, clerk kasia at ST1, clerk ewa at ST2, manager boss; the WEB channel ships from WH1.
 
 ``drive`` works a task by scans the way a person follows its ``next`` step."""
 
@@ -32,10 +32,12 @@ def make_transfer_floor(monkeypatch) -> dict:
     for code, kind, seq in [("S-01", "pick", 1), ("DOCK", "dock", 70), ("PU-01", "pickup", 80), ("RET", "returns", 90)]:
         make_bin("ST1", code, kind, seq)
     make_bin("ST2", "S-01", "pick", 1)
+    make_bin("ST2", "STG", "staging", 90)  # ST2 sends transfers too: its picks go there
     for sku in ("A", "B"):
         make_product(sku, f"Product {sku}", barcodes=[GTINS[sku]])
     add_stock("WH1", "A-01", "A", 10)
     add_stock("WH1", "A-02", "B", 5)
+    add_stock("ST2", "S-01", "B", 3)
     channel, token = create_channel("WEB", ship_from=["WH1"])
     for name, role, location in [
         ("piotr", "picker", "WH1"),
