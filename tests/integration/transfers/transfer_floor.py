@@ -1,6 +1,7 @@
 """A warehouse that sends stock to a store: WH1 (A-01 holding A, A-02 holding B, a staging bin), ST1 (a click &
 collect store with a shelf, a dock, a returns bin and a pickup shelf, holding nothing of A or B), ST2 (another
-store, 3 x B on its shelf, a staging bin); picker piotr at WH1, clerk kasia at ST1, clerk ewa at ST2, manager boss; the WEB channel ships from WH1.
+store, 3 x B on its shelf, a staging bin); picker piotr at WH1, clerk kasia at ST1, clerk ewa at ST2, manager
+boss; the WEB channel ships from WH1.
 
 ``drive`` works a task by scans the way a person follows its ``next`` step."""
 
