@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from wms.channels.outbox import emit
 from wms.errors import InsufficientStock, InvalidState
@@ -32,6 +33,7 @@ from wms.tasks import pick_rules, rules
 from wms.tasks.kinds.base import KindRules, Work, register
 from wms.tasks.kinds.count import open_count_task
 from wms.tasks.kinds.pack import ACTIVE, fully_picked, open_pack_task, picked_units, staging_bin
+from wms.tasks.kinds.pack_pg import open_pack_task_if_picked
 from wms.tasks.kinds.pick_pg import PickedUnits, pick_in_one_statement
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.timeutil import utcnow
@@ -104,6 +106,20 @@ _SOURCE_AND_STAGING = (
     )
     .order_by(Bin.sequence, Bin.code)
 )
+# The order row locked and the bins of a pick read in one statement (a round trip less on every item scan).
+_ORDER_SOURCE_AND_STAGING = (
+    select(Order, Bin)
+    .join(
+        Bin,
+        or_(
+            Bin.id == bindparam("bin_id"),
+            and_(Bin.location_id == bindparam("location_id"), Bin.kind == BinKind.STAGING),
+        ),
+    )
+    .where(Order.id == bindparam("order_id"))
+    .order_by(Bin.sequence, Bin.code)
+    .with_for_update(of=Order)
+)
 _LOWER_RESERVED = (
     update(StockLevel)
     .where(
@@ -151,6 +167,20 @@ def _tote_holders(session: Session, tote: str) -> dict[str, int]:
     return {tote: holder} if holder is not None else {}
 
 
+def _order_source_and_staging(session: Session, order_id: int, bin_id: int, location_id: int) -> tuple[Order, Bin, Bin]:
+    """The order row, locked, the line's bin and the staging bin it is picked into (:func:`staging_bin`), in one
+    statement."""
+    rows = session.execute(
+        _ORDER_SOURCE_AND_STAGING, {"order_id": order_id, "bin_id": bin_id, "location_id": location_id}
+    ).all()
+    if not rows:  # no such bin any more: the order alone, and the error the bin lookup gives
+        return (locked_order(session, order_id), *_source_and_staging(session, bin_id, location_id))
+    order = rows[0][0]
+    source = next(bin_ for _order, bin_ in rows if bin_.id == bin_id)
+    staging = next((bin_ for _order, bin_ in rows if bin_.kind == BinKind.STAGING), None)
+    return order, source, staging if staging is not None else staging_bin(session, location_id)
+
+
 def _source_and_staging(session: Session, bin_id: int, location_id: int) -> tuple[Bin, Bin]:
     """The line's bin and the staging bin it is picked into (:func:`staging_bin`), in one statement."""
     found = list(session.execute(_SOURCE_AND_STAGING, {"bin_id": bin_id, "location_id": location_id}).scalars())
@@ -164,32 +194,35 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     at the task's location by as much. Raises InvalidState (the order is no longer being picked, or holds no open
     reservation here), InsufficientStock (the bin holds fewer units by the books: a short pick is the way out)."""
     session, task = work.session, work.task
-    order = locked_order(session, line.order_id)
+    order, source, staging = _order_source_and_staging(session, line.order_id, line.bin_id, task.location_id)
     if order.status not in (OrderStatus.RESERVED, OrderStatus.PICKING):
         raise InvalidState(
             f"order {order.id} is {order.status}: put nothing in its tote", {"order": order.id, "status": order.status}
         )
-    source, staging = _source_and_staging(session, line.bin_id, task.location_id)
     note = f"task {task.id}" + (f", tote {order.tote}" if order.tote else "")
-    take_reserved_units(work, order, line, qty, source, staging, note)
-    line.done += qty
+    take_reserved_units(work, order, line, qty, source, staging, note, count_done=True)
     if order.status == OrderStatus.RESERVED:
         set_order_status(session, order, OrderStatus.PICKING, work)
     session.flush()
     # While this task has more of the order to pick, the order is not done: no need to ask the database.
     more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
-    if not more_here and fully_picked(session, order.id, task.location_id):
+    if more_here:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        open_pack_task_if_picked(session, order, task.location_id, staging.id)
+    elif fully_picked(session, order.id, task.location_id):
         open_pack_task(session, order, task.location_id, staging)
 
 
 def take_reserved_units(
-    work: Work, order: Order, line: TaskLine, qty: int, source: Bin, target: Bin, note: str
+    work: Work, order: Order, line: TaskLine, qty: int, source: Bin, target: Bin, note: str, count_done: bool = False
 ) -> None:
     """Move ``qty`` reserved units of ``line`` from ``source`` to ``target`` (a bin that is not sellable: staging,
     a pickup shelf) for ``order``, whose row the caller locked: the order line's open reservation here and the
     level's reserved fall by as much (availability does not move), a ``pick`` ledger row names the order, the
-    order line's ``picked`` grows. Raises InvalidState (no open reservation here, a level holding less reserved),
-    InsufficientStock (the bin holds fewer units by the books)."""
+    order line's ``picked`` grows; with ``count_done`` the task line's ``done`` grows too (a pick; a stage counts
+    its units when they are scanned). Raises InvalidState (no open reservation here, a level holding less
+    reserved), InsufficientStock (the bin holds fewer units by the books)."""
     session, location_id = work.session, work.task.location_id
     sku = work.state(line.line_no).sku
     entry = LedgerEntry(
@@ -207,8 +240,12 @@ def take_reserved_units(
         actor=work.actor,
         device=work.device,
     )
-    if _picked_in_one_statement(session, entry, line, location_id, order.id):
+    if _picked_in_one_statement(session, entry, line, location_id, order.id, count_done):
+        if count_done:  # raised by the statement: the loaded line says so without a write of its own
+            set_committed_value(line, "done", line.done + qty)
         return
+    if count_done:
+        line.done += qty
     _lower_reservation(session, order, line, location_id, qty)
     lowered = session.connection().execute(
         _LOWER_RESERVED, {"l_product_id": line.product_id, "l_location_id": location_id, "units": qty}
@@ -234,7 +271,7 @@ def _bin_short(source: Bin, qty: int, sku: str, details: Any) -> InsufficientSto
 
 
 def _picked_in_one_statement(
-    session: Session, entry: LedgerEntry, line: TaskLine, location_id: int, order_id: int
+    session: Session, entry: LedgerEntry, line: TaskLine, location_id: int, order_id: int, count_done: bool
 ) -> bool:
     """PostgreSQL, a sellable source bin and a staging bin that is not sellable (the usual case): the pick's stock
     work in one statement (:mod:`wms.tasks.kinds.pick_pg`); False when it did nothing (not PostgreSQL, other bin
@@ -262,6 +299,7 @@ def _picked_in_one_statement(
             actor=entry.actor,
             device=entry.device,
             at=utcnow(),
+            task_line_id=line.id if count_done else None,
         ),
     )
     if not rows.reservation:

@@ -2,11 +2,11 @@
 
 What :func:`wms.tasks.kinds.pick.pick_units` does step by step on SQLite (lower the order line's reservation at the
 location, lower the level's reserved and on-hand sellable, take the units from the source quant, put them on the
-staging quant, write the ledger row and the change-log row, raise the order line's ``picked``) costs eight round
-trips there; here one. Every step is conditional on the one before it (``EXISTS`` on its ``RETURNING``), which also
-makes PostgreSQL run them in that order: reservation, level, then the two quants in the order of their bin ids, as
-:func:`wms.stock.service.post_entries` locks them, so a pick and any other stock move never wait on each other
-crosswise.
+staging quant, write the ledger row and the change-log row, raise the order line's ``picked`` and the task line's
+``done``) costs nine round trips there; here one. Every step is conditional on the one before it (``EXISTS`` on
+its ``RETURNING``), which also makes PostgreSQL run them in that order: reservation, level, then the two quants in
+the order of their bin ids, as :func:`wms.stock.service.post_entries` locks them, so a pick and any other stock
+move never wait on each other crosswise.
 
 The answer counts the rows each step changed. No reservation row holding enough (the line's units are spread over
 several reservations): nothing changed, and the caller takes the step-by-step path. Any later step short: the
@@ -26,6 +26,7 @@ from sqlalchemy.sql import Select
 
 from wms.orders.models import OrderLine
 from wms.stock.models import Reservation, StockChange, StockLevel, StockMovement, StockQuant
+from wms.tasks.models import TaskLine
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class PickedUnits:
     actor: str | None
     device: str | None
     at: datetime
+    #: the pick task's line whose ``done`` grows by ``units`` too (None: no task line counts them here)
+    task_line_id: int | None = None
 
 
 def pick_in_one_statement(conn: Connection, pick: PickedUnits) -> PickedRows:
@@ -77,6 +80,7 @@ def pick_in_one_statement(conn: Connection, pick: PickedUnits) -> PickedRows:
             "pick_actor": pick.actor,
             "pick_device": pick.device,
             "pick_at": pick.at,
+            "pick_task_line": pick.task_line_id,
         },
     ).one()
     return PickedRows(*row)
@@ -224,6 +228,14 @@ def _statement(source_first: bool) -> Select:
         .cte("picked_line")
     )
 
+    task_line = (
+        update(TaskLine.__table__)
+        .where(TaskLine.__table__.c.id == bindparam("pick_task_line", type_=Integer), exists(select(movement.c.id)))
+        .values(done=TaskLine.__table__.c.done + units)
+        .returning(TaskLine.__table__.c.id)
+        .cte("picked_task_line")
+    )
+
     def count(cte, col):
         return select(func.count(col)).select_from(cte).scalar_subquery()
 
@@ -233,4 +245,4 @@ def _statement(source_first: bool) -> Select:
         count(source, source.c.id),
         count(staging, staging.c.id),
         count(order_line, order_line.c.id),
-    ).add_cte(change)
+    ).add_cte(change, task_line)
