@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import BindParameter, Label, bindparam, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from devices.scan import ScanError, ScanKind, ScanResult, parse_scan
@@ -88,7 +88,12 @@ class Resolved:
 
 
 def resolve_scan(
-    raw: str, location_id: int | None, expect: str | None = None, *, session: Session | None = None
+    raw: str,
+    location_id: int | None,
+    expect: str | None = None,
+    *,
+    session: Session | None = None,
+    known: KnownProducts | None = None,
 ) -> Resolved:
     """What ``raw`` names at location ``location_id`` (None: bins only by a full ``$B:`` code), given what the
     person was asked to scan (``expect``: a task's ``next.expect``, or None). Reads only, in ``session`` (default
@@ -100,17 +105,26 @@ def resolve_scan(
         scan = parse_scan(raw)
     except ScanError as exc:
         raise _unknown(exc.message, raw, expect, exc.code, exc.detail) from None
-    return resolve_parsed(scan, location_id, expect, session=session)
+    return resolve_parsed(scan, location_id, expect, session=session, known=known)
 
 
 def resolve_parsed(
-    scan: ScanResult, location_id: int | None, expect: str | None = None, *, session: Session | None = None
+    scan: ScanResult,
+    location_id: int | None,
+    expect: str | None = None,
+    *,
+    session: Session | None = None,
+    known: KnownProducts | None = None,
 ) -> Resolved:
-    """:func:`resolve_scan` for an already parsed scan."""
+    """:func:`resolve_scan` for an already parsed scan. ``known``: products already read by GTIN-14 (None: no
+    product has it), from :func:`product_by_gtin_columns` in the caller's own statement; a GTIN among them is not
+    read again."""
     rules.check_expect(expect)
     session = session or db.session
     if scan.kind is ScanKind.PLAIN:
         return _resolve_plain(session, scan, scan.value, location_id, expect)
+    if known and scan.kind is ScanKind.PRODUCT and scan.gtin14 in known and not rules.try_as_plain_first(scan, expect):
+        return _product_found(scan, known[scan.gtin14], expect)
     if rules.try_as_plain_first(scan, expect):
         found = _lookup_plain(session, scan, scan.as_plain() or "", location_id, expect)
         if found is not None:
@@ -174,9 +188,29 @@ _BIN_AT_LOCATION_CODE = _BIN_COLUMNS.where(Location.code == bindparam("location_
 
 def _product(session: Session, scan: ScanResult, expect: str | None) -> Resolved:
     found = session.connection().execute(_PRODUCT_BY_GTIN, {"gtin": scan.gtin14}).first()
+    return _product_found(scan, tuple(found) if found is not None else None, expect)
+
+
+def _product_found(scan: ScanResult, found: tuple[int, str, str] | None, expect: str | None) -> Resolved:
     if found is None:
         raise _unknown(rules.product_not_found(scan.gtin or scan.value), scan.raw, expect, "not_found")
-    return Resolved("product", scan, scan.value, "gtin", product_id=found.id, sku=found.sku, name=found.name)
+    product_id, sku, name = found
+    return Resolved("product", scan, scan.value, "gtin", product_id=product_id, sku=sku, name=name)
+
+
+#: products read with another statement, by GTIN-14: (id, sku, name), or None for a GTIN no product has
+KnownProducts = dict[str, tuple[int, str, str] | None]
+
+
+def product_by_gtin_columns(gtin: BindParameter[str]) -> tuple[Label[int], Label[str], Label[str]]:
+    """The id, sku and name of the product with GTIN-14 ``gtin``, as three scalar subqueries a caller adds to a
+    statement it runs anyway (a scan's task lines), so that resolving the scan needs no statement of its own."""
+    by_gtin = select(Barcode.product_id).where(Barcode.gtin == gtin).limit(1).scalar_subquery()
+    return (
+        by_gtin.label("scanned_product_id"),
+        select(Product.sku).where(Product.id == by_gtin).scalar_subquery().label("scanned_sku"),
+        select(Product.name).where(Product.id == by_gtin).scalar_subquery().label("scanned_name"),
+    )
 
 
 def _typed_bin(session: Session, scan: ScanResult, location_id: int | None, expect: str | None) -> Resolved:

@@ -15,13 +15,14 @@ from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from devices.scan import ScanError, ScanKind, ScanResult, parse_scan
 from wms.auth.models import MANAGER_ROLES, User
 from wms.catalog.models import Product
 from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
 from wms.locations.models import Bin, BinKind, Location
 from wms.orders.models import Order
-from wms.scanning.service import Resolved, resolve_scan
+from wms.scanning.service import KnownProducts, Resolved, product_by_gtin_columns, resolve_parsed, resolve_scan
 from wms.stock import service as stock
 from wms.tasks import rules
 from wms.tasks.kinds import Work, handler_for
@@ -133,6 +134,8 @@ _LINES = (
 _LINES_AND_ANSWER = _LINES.add_columns(TaskScan.answer).outerjoin(
     TaskScan, and_(TaskScan.task_id == TaskLine.task_id, TaskScan.client_id == bindparam("client_id"))
 )
+# ... and, for the scan of an item, the product with its GTIN (the same on every row): no statement of its own.
+_LINES_ANSWER_AND_PRODUCT = _LINES_AND_ANSWER.add_columns(*product_by_gtin_columns(bindparam("gtin")))
 
 
 def _visible(session: Session, task_id: int, user: User, lock: bool = False) -> Task:
@@ -151,16 +154,23 @@ class _Names:
     skus: dict[int, str] = field(default_factory=dict)
     bins: dict[int, str] = field(default_factory=dict)
     totes: dict[int, str | None] = field(default_factory=dict)
+    #: the scanned item's product, read with the lines (``wms.scanning.service.KnownProducts``)
+    products: KnownProducts = field(default_factory=dict)
 
 
-def _load_lines(session: Session, task: Task, client_id: str | None = None) -> tuple[_Names, dict[str, Any] | None]:
+def _load_lines(
+    session: Session, task: Task, client_id: str | None = None, gtin: str | None = None
+) -> tuple[_Names, dict[str, Any] | None]:
     """Load the task's lines (into ``task.lines``) with their skus, bin codes and totes, in one statement; with a
-    ``client_id``, also the answer stored for it (None: none, or no ``client_id``)."""
+    ``client_id``, also the answer stored for it (None: none, or no ``client_id``); with a ``gtin`` (a scanned
+    item), also its product (``_Names.products``)."""
     params = {"task_id": task.id, "location_id": task.location_id}
     if client_id is None:
         rows = session.execute(_LINES, params).all()
-    else:
+    elif gtin is None:
         rows = session.execute(_LINES_AND_ANSWER, {**params, "client_id": client_id}).all()
+    else:
+        rows = session.execute(_LINES_ANSWER_AND_PRODUCT, {**params, "client_id": client_id, "gtin": gtin}).all()
     set_committed_value(task, "lines", [row[0] for row in rows])
     if rows:
         names = _Names(location=rows[0][4])
@@ -174,6 +184,9 @@ def _load_lines(session: Session, task: Task, client_id: str | None = None) -> t
             names.bins[line.bin_id] = bin_code
         if line.order_id:
             names.totes[line.order_id] = tote
+    if gtin is not None and rows:
+        product_id, sku, name = rows[0][6:9]
+        names.products[gtin] = (product_id, sku, name) if product_id is not None else None
     if client_id is None:
         return names, None
     if rows:
@@ -288,8 +301,10 @@ def apply_scan(
     Raises NotFound, InvalidState (task closed or held by another), UnknownCode (the code names nothing here),
     WrongBin / WrongProduct / WrongLot / WrongTote / OverQuantity (the scan does not fit ``next``),
     ValidationError (no code where one is needed, a qty below 1); nothing changes then."""
+    parsed = _parsed(code)
+    gtin = parsed.gtin14 if parsed is not None and parsed.kind is ScanKind.PRODUCT else None
     with unit_of_work() as session:
-        stored, work, names = _begin(session, task_id, client_id, user, device)
+        stored, work, names = _begin(session, task_id, client_id, user, device, gtin)
         if stored is not None:
             return stored
         task = work.task
@@ -301,7 +316,11 @@ def apply_scan(
         if step["expect"] == "nothing":
             raise InvalidState(f"task {task.id}: {step['prompt']}", {"status": task.status})
         facts = None
-        if code:
+        if code and parsed is not None:
+            facts = _facts(
+                resolve_parsed(parsed, task.location_id, expect=step["expect"], session=session, known=names.products)
+            )
+        elif code:
             facts = _facts(resolve_scan(code, task.location_id, expect=step["expect"], session=session))
         elif not (step["expect"] == "qty" and qty is not None):
             raise ValidationError.one("code", f"scan a code: {step['prompt']}")
@@ -329,12 +348,12 @@ def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device:
 
 
 def _begin(
-    session: Session, task_id: int, client_id: str, user: User, device: str | None
+    session: Session, task_id: int, client_id: str, user: User, device: str | None, gtin: str | None = None
 ) -> tuple[dict[str, Any] | None, Work, _Names]:
     """Lock the task; a replay's stored answer (then nothing else), else the task taken by ``user`` with its lines
     read: the work a scan or a short pick is applied to."""
     task = _visible(session, task_id, user, lock=True)
-    names, stored = _load_lines(session, task, client_id)
+    names, stored = _load_lines(session, task, client_id, gtin)
     # Replayed only to the person who holds the task (another person's request with the same id is refused by
     # ``_take`` like any other). Read after the task row is locked, in a statement of its own: on PostgreSQL a
     # retry that waited for the lock must see the answer its first try committed meanwhile, and a join in the
@@ -344,6 +363,16 @@ def _begin(
         return stored, None, None  # type: ignore[return-value]
     _take(task, user)
     return None, Work(session, task, user, device, _states(session, task, names), names.totes), names
+
+
+def _parsed(code: str | None) -> ScanResult | None:
+    """The scan parsed (None: no code, or one that does not parse: resolving it says why, in its words)."""
+    if not code:
+        return None
+    try:
+        return parse_scan(code)
+    except ScanError:
+        return None
 
 
 def _facts(resolved: Resolved) -> rules.ScanFacts:
