@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import scan, sign_in, type_slowly, wait_text
 from tests.browser.live import GTINS, collected_pickup, store_bin
+from tests.factories import gtin13
 from tests.web.staff import PASSWORD
 from wms.extensions import db
 from wms.returns.models import Return
@@ -115,3 +116,81 @@ def test_a_return_of_an_item_never_bought_is_refused_and_changes_nothing(page, l
     wait_text(page, "#hh-msg", "was not bought")
     assert page.get_attribute("#hh-flash", "data-last") == "error"
     assert _returns_of(live_server, order_id) == [] and _in_bin(live_server, "RET") == before
+
+
+RTW, RTW_GTIN = "RTW-1", gtin13(9501)
+
+
+def _shipped_from_the_warehouse(server, external_id: str) -> int:
+    """An order of 1 x RTW-1 of the WEB channel, picked, packed and shipped from WH1 by piotr's scans: its id."""
+    from tests.browser.live import pick_wave
+    from tests.factories import add_stock, make_bin, make_product
+    from wms.auth.models import User
+    from wms.shipping.service import create_shipment
+    from wms.tasks.models import Task
+    from wms.tasks.service import apply_scan, get_task
+
+    with server.app.app_context():
+        make_product(RTW, "Czajnik", barcodes=[RTW_GTIN])
+        make_bin("WH1", "R-09", "pick", 40)
+        add_stock("WH1", "R-09", RTW, 3)
+        db.session.remove()
+    order_id, pick_id = pick_wave(server, external_id, [(RTW, 1)])
+    with server.app.app_context():
+        piotr = db.session.execute(select(User).where(User.username == "piotr")).scalar_one()
+        n = 0
+        for kind in ("pick", "pack"):
+            if kind == "pick":
+                task_id = pick_id
+            else:
+                task_id = db.session.execute(
+                    select(Task.id).where(Task.kind == "pack", Task.reference["order"].as_integer() == order_id)
+                ).scalar_one()
+            step = get_task(task_id, piotr)["next"]
+            while step["expect"] != "nothing":
+                n += 1
+                code = {"bin": step.get("bin"), "product": RTW_GTIN, "tote": "T-RTW1"}.get(step["expect"])
+                step = apply_scan(task_id, f"rtw-{n}", code, None, piotr)["task"]["next"]
+        create_shipment(order_id, "manual", "RTW-TRACK-1", [{"weight_g": 700}], user=piotr)
+        db.session.remove()
+    return order_id
+
+
+def _wh1_quants(server) -> list[tuple[str, str, int]]:
+    from wms.catalog.models import Product
+    from wms.locations.models import Bin, Location
+    from wms.stock.models import StockQuant
+    from wms.stock.service import check_stock
+
+    with server.app.app_context():
+        rows = db.session.execute(
+            select(Bin.code, StockQuant.status, StockQuant.qty)
+            .join(Bin, Bin.id == StockQuant.bin_id)
+            .join(Location, Location.id == Bin.location_id)
+            .join(Product, Product.id == StockQuant.product_id)
+            .where(Location.code == "WH1", Product.sku == RTW, StockQuant.qty != 0)
+        ).all()
+        assert check_stock() == []
+        db.session.remove()
+    return sorted(tuple(row) for row in rows)
+
+
+def test_an_online_return_sent_to_the_warehouse_is_restocked_there(page, live_server):
+    order_id = _shipped_from_the_warehouse(live_server, "WEB-RT-4")
+    assert _wh1_quants(live_server) == [("R-09", "sellable", 2)]
+    # the channel opens it for its customer, who sends it back by parcel: it is expected where it left from
+    rma = _open_return(
+        live_server, {"order_id": order_id, "method": "ship", "lines": [{"sku": RTW, "qty": 1, "reason": "broken"}]}
+    )
+    sign_in(page, live_server, "piotr")  # a picker at the warehouse takes the parcel in
+    page.goto(f"{live_server.url}/hh/returns")
+    wait_text(page, "#hh-next", "order number")
+    scan(page, f"$R:{rma}")
+    wait_text(page, "#hh-next", rma)
+    scan(page, RTW_GTIN)
+    page.locator(".hh-return-lines li").wait_for()
+    page.click("#hh-take-in")
+    wait_text(page, "#hh-msg", "closed")
+    assert _returns_of(live_server, order_id) == [(rma, "closed")]
+    # back on the shelf it was picked from, sellable again
+    assert _wh1_quants(live_server) == [("R-09", "sellable", 3)]

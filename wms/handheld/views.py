@@ -93,9 +93,10 @@ def counter_page():
 @login_required
 def returns_page():
     """Returns intake: scan the return's label (or type the order number of a walk-in return), scan the items,
-    grade them and choose where they go, take them in."""
+    grade them and choose where they go, take them in. A store's clerks, and a warehouse's pickers (returns sent
+    back by parcel arrive there)."""
     user = current_staff()
-    if user.role not in ("clerk", "manager", "admin") or user.location is None:
+    if user.role not in ("clerk", "picker", "manager", "admin") or user.location is None:
         abort(403)
     return render_template("handheld/returns.html", data=_data(here=user.location.code, **_station()))
 
