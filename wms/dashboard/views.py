@@ -1,12 +1,30 @@
-"""The signed-in home page: who and where you are, and the stock of the locations you may see."""
+"""The signed-in home page, and the managers' stock pages: search (as you type, a scanned barcode too), a product's
+stock everywhere with its stock card, and the stock card as CSV."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import login_required
 
+from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
+from wms.dashboard import stock
 from wms.dashboard.queries import home_view
+from wms.params import InvalidParameter, parse_int
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -16,6 +34,90 @@ bp = Blueprint("dashboard", __name__, template_folder="templates")
 def home():
     view = home_view(current_staff())
     return render_template("dashboard/home.html", view=view)
+
+
+@bp.get("/stock")
+@roles_required(*MANAGERS)
+def stock_search():
+    query = request.args.get("q", "")
+    hits = stock.search(query) if query.strip() else []
+    if len(hits) == 1:  # a scanned barcode or a whole sku names one product: open it
+        return redirect(url_for("dashboard.stock_product", sku=hits[0].sku, lot=hits[0].lot or None), 303)
+    return render_template("dashboard/stock_search.html", query=query, hits=hits)
+
+
+@bp.get("/stock/search.json")
+@roles_required(*MANAGERS)
+def stock_search_json():
+    """What the search box shows as you type: ``{"items": [{sku, name, on_hand, reserved, available, lot, url}]}``."""
+    hits = stock.search(request.args.get("q", ""))
+    return jsonify(
+        {
+            "items": [
+                {
+                    "sku": h.sku,
+                    "name": h.name,
+                    "on_hand": h.on_hand,
+                    "reserved": h.reserved,
+                    "available": h.available,
+                    "lot": h.lot,
+                    "url": url_for("dashboard.stock_product", sku=h.sku, lot=h.lot or None),
+                }
+                for h in hits
+            ]
+        }
+    )
+
+
+def _page_number() -> int:
+    try:
+        return parse_int(request.args.get("page"), "page", minimum=1, maximum=1_000_000) or 1
+    except InvalidParameter:
+        return 1
+
+
+@bp.get("/stock/<path:sku>/card.csv")
+@roles_required(*MANAGERS)
+def stock_card_csv(sku: str):
+    flt, _problems = stock.parse_card_filter(request.args)
+    rows = stock.stock_card_csv(sku, flt)
+    if rows is None:
+        abort(404)
+
+    def body(rows: Iterator[list[str]]) -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in rows:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    response = Response(stream_with_context(body(rows)), mimetype="text/csv")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in sku)
+    response.headers["Content-Disposition"] = f'attachment; filename="stock-card-{safe}.csv"'
+    return response
+
+
+@bp.get("/stock/<path:sku>")
+@roles_required(*MANAGERS)
+def stock_product(sku: str):
+    page = stock.product_page(sku)
+    if page is None:
+        abort(404)
+    flt, problems = stock.parse_card_filter(request.args)
+    card = stock.stock_card(sku, flt, _page_number(), request.args.get("sort", "newest"))
+    return render_template(
+        "dashboard/stock_product.html",
+        page=page,
+        card=card,
+        flt=flt,
+        problems=problems,
+        reasons=stock.reasons(),
+        locations=stock.location_codes(),
+        sort=request.args.get("sort", "newest"),
+        scanned_lot=request.args.get("lot") or None,
+    )
 
 
 @bp.after_request
