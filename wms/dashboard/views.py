@@ -19,14 +19,20 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
+from flask_wtf import FlaskForm
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
 from wms.dashboard import stock
+from wms.dashboard.exceptions import exceptions
 from wms.dashboard.queries import home_view
 from wms.params import InvalidParameter, parse_int
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
+
+
+class ActionForm(FlaskForm):
+    """No fields: the CSRF token of the forms that post to other pages' actions."""
 
 
 @bp.get("/")
@@ -117,6 +123,14 @@ def stock_product(sku: str):
         locations=stock.location_codes(),
         sort=request.args.get("sort", "newest"),
         scanned_lot=request.args.get("lot") or None,
+    )
+
+
+@bp.get("/exceptions")
+@roles_required(*MANAGERS)
+def exceptions_page():
+    return render_template(
+        "dashboard/exceptions.html", view=exceptions(), here=url_for("dashboard.exceptions_page"), form=ActionForm()
     )
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
+from wms.auth.rules import safe_next
 from wms.auth.service import visible_locations
 from wms.errors import NotFound, ValidationError
 from wms.orders.service import clear_attention
@@ -111,6 +112,9 @@ def settled(order_id: int):
         abort(400)
     order = clear_attention(order_id, actor=current_staff().username)
     flash(_("Order %(order)s no longer waits for a manager.", order=order.external_id), "success")
+    back = safe_next(request.form.get("next"))  # the exceptions page sends its own address
+    if back:
+        return redirect(back, 303)
     code = request.form.get("location") or None
     return redirect(url_for("picking.waves", location=code) if code else url_for("picking.waves"), 303)
 

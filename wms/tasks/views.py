@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
+from wms.auth.rules import safe_next
 from wms.auth.service import visible_locations
 from wms.tasks import counts
 from wms.tasks.kinds.count import threshold
@@ -88,7 +89,8 @@ def approve(task_id: int):
     else:
         message = _("Count %(id)s of %(bin)s booked.", id=task_id, bin=task["reference"]["bin"])
     flash(message, "success")
-    return redirect(url_for("tasks_pages.counts_page"), 303)
+    back = safe_next(request.form.get("next"))  # the exceptions page sends its own address
+    return redirect(back or url_for("tasks_pages.counts_page"), 303)
 
 
 @bp.post("/counts/<int:task_id>/recount")

@@ -1,0 +1,85 @@
+"""The exceptions page: what waits for a manager (flagged orders, counts over the threshold, print jobs failed or
+unknown, failing webhooks, transfers received short), each resolved one click away, coming back to the page;
+clerks and pickers may not open it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.factories import order_body
+from tests.integration.transfers.transfer_floor import GTINS, make_transfer_floor, users
+from tests.web.staff import client_fixture, flashes, sign_in  # noqa: F401
+from wms.extensions import db
+from wms.orders.models import Order
+from wms.orders.service import place_order
+from wms.tasks.counts import open_counts
+from wms.tasks.models import Task
+from wms.tasks.service import apply_scan, complete_task
+from wms.transfers.service import create_transfer
+
+
+@pytest.fixture
+def floor(app, monkeypatch):
+    return make_transfer_floor(monkeypatch)
+
+
+@pytest.mark.parametrize("who", ["piotr", "kasia"])
+def test_clerks_and_pickers_may_not_open_it(client, floor, who):
+    sign_in(client, who)
+    assert client.get("/exceptions").status_code == 403
+
+
+def test_nothing_waits(client, floor):
+    sign_in(client, "boss")
+    html = client.get("/exceptions").get_data(as_text=True)
+    assert '<span class="muted small" id="exceptions-total">0</span>' in html
+
+
+def test_a_flagged_order_is_settled_from_the_page(client, floor):
+    order, _ = place_order(floor["channel"], order_body("WEB-X", [("A", 1)]))
+    db.session.execute(update(Order).where(Order.id == order.id).values(attention="short pick: no stock elsewhere"))
+    db.session.commit()
+    sign_in(client, "boss")
+    html = client.get("/exceptions").get_data(as_text=True)
+    row = html.split(f'id="ex-order-{order.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "WEB-X" in row and "short pick: no stock elsewhere" in row
+    r = client.post(f"/waves/orders/{order.id}/settled", data={"next": "/exceptions"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/exceptions")
+    html = client.get("/exceptions").get_data(as_text=True)
+    assert flashes(html) == ["Order WEB-X no longer waits for a manager."]
+    assert f'id="ex-order-{order.id}"' not in html
+    # an address on another site is not followed
+    order2, _ = place_order(floor["channel"], order_body("WEB-Y", [("A", 1)]))
+    db.session.execute(update(Order).where(Order.id == order2.id).values(attention="x"))
+    db.session.commit()
+    r = client.post(f"/waves/orders/{order2.id}/settled", data={"next": "https://evil.example/"})
+    assert r.status_code == 303 and "evil" not in r.headers["Location"]
+
+
+def test_a_count_over_the_threshold_is_approved_from_the_page(client, floor):
+    (task_id,) = open_counts("WH1", ["A-01"], actor="boss")["tasks"]
+    piotr = users()["piotr"]
+    apply_scan(task_id, "c1", "A-01", None, piotr)
+    apply_scan(task_id, "c2", GTINS["A"], 2, piotr)
+    assert complete_task(task_id, piotr)["status"] == "awaiting_approval"
+    sign_in(client, "boss")
+    assert f'id="ex-count-{task_id}"' in client.get("/exceptions").get_data(as_text=True)
+    r = client.post(f"/counts/{task_id}/approve", data={"next": "/exceptions"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/exceptions")
+    db.session.rollback()
+    assert db.session.execute(select(Task.status).where(Task.id == task_id)).scalar_one() == "done"
+    assert f'id="ex-count-{task_id}"' not in client.get("/exceptions").get_data(as_text=True)
+
+
+def test_a_transfer_received_short_is_listed(client, floor):
+    transfer = create_transfer("WH1", "ST1", [{"sku": "A", "qty": 1}])
+    from wms.transfers.models import Transfer
+
+    db.session.execute(
+        update(Transfer).where(Transfer.id == transfer.id).values(status="received", variance="short 1 x A")
+    )
+    db.session.commit()
+    sign_in(client, "boss")
+    html = client.get("/exceptions").get_data(as_text=True)
+    assert "short 1 x A" in html.split('class="list ex-transfers"', 1)[1]
