@@ -950,61 +950,35 @@ def _seed_returns(channel_ids: dict[str, int]) -> str:
     sku_of = {order.id: order.lines[0].product.sku for order in (collected, declined, shipped)}
     db.session.rollback()
 
-    closed = request_return(
-        collected.id,
-        "store",
-        [{"sku": sku_of[collected.id], "qty": 1, "reason": "changed my mind"}],
-        store="ST-WAW",
-        user=waw,
-        actor="clerk.waw",
-        device="demo",
+    channel = {"channel_id": channel_ids["WEB"], "actor": "channel:WEB"}
+
+    def returned(
+        order: Order,
+        method: str,
+        qty: int,
+        reason: str,
+        opened_by: dict,
+        store: str | None = None,
+        intake: tuple[str, Any, int, str, str] | None = None,
+    ) -> Return:
+        """A return of the order's first line, taken in (``intake``: location, user, units, grade, disposition)."""
+        sku = sku_of[order.id]
+        ret = request_return(order.id, method, [{"sku": sku, "qty": qty, "reason": reason}], store=store, **opened_by)
+        if intake is not None:
+            location, user, units, grade, disposition = intake
+            line = {"sku": sku, "qty": units, "grade": grade, "disposition": disposition}
+            receive_return(ret.id, f"demo-ret-{ret.id}", location, [line], user, "demo")
+        return ret
+
+    clerk_waw = {"user": waw, "actor": "clerk.waw", "device": "demo"}
+    closed = returned(
+        collected, "store", 1, "changed my mind", clerk_waw, "ST-WAW", ("ST-WAW", waw, 1, "new", "restock")
     )
-    receive_return(
-        closed.id,
-        "demo-ret-1",
-        "ST-WAW",
-        [{"sku": sku_of[collected.id], "qty": 1, "grade": "new", "disposition": "restock"}],
-        waw,
-        "demo",
+    quarantined = returned(
+        shipped, "ship", 1, "arrived scratched", channel, None, ("WH1", picker, 1, "opened", "quarantine")
     )
-    quarantined = request_return(
-        shipped.id,
-        "ship",
-        [{"sku": sku_of[shipped.id], "qty": 1, "reason": "arrived scratched"}],
-        channel_id=channel_ids["WEB"],
-        actor="channel:WEB",
-    )
-    receive_return(
-        quarantined.id,
-        "demo-ret-2",
-        "WH1",
-        [{"sku": sku_of[shipped.id], "qty": 1, "grade": "opened", "disposition": "quarantine"}],
-        picker,
-        "demo",
-    )
-    partial = request_return(
-        shipped.id,
-        "store",
-        [{"sku": sku_of[shipped.id], "qty": 2, "reason": "too many"}],
-        store="ST-KRK",
-        channel_id=channel_ids["WEB"],
-        actor="channel:WEB",
-    )
-    receive_return(
-        partial.id,
-        "demo-ret-3",
-        "ST-KRK",
-        [{"sku": sku_of[shipped.id], "qty": 1, "grade": "new", "disposition": "restock"}],
-        krk,
-        "demo",
-    )
-    requested = request_return(
-        declined.id,
-        "ship",
-        [{"sku": sku_of[declined.id], "qty": 1, "reason": "does not fit"}],
-        channel_id=channel_ids["WEB"],
-        actor="channel:WEB",
-    )
+    partial = returned(shipped, "store", 2, "too many", channel, "ST-KRK", ("ST-KRK", krk, 1, "new", "restock"))
+    requested = returned(declined, "ship", 1, "does not fit", channel)
     return (
         f"returns: {closed.rma} closed at ST-WAW, {quarantined.rma} in quarantine at WH1, {partial.rma} half taken in"
         f" at ST-KRK, {requested.rma} requested online"
