@@ -25,6 +25,7 @@ from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
 from wms.dashboard import stock
 from wms.dashboard.exceptions import exceptions
+from wms.dashboard.flow import flow
 from wms.dashboard.queries import home_view
 from wms.params import InvalidParameter, parse_int
 
@@ -132,6 +133,12 @@ def exceptions_page():
     return render_template(
         "dashboard/exceptions.html", view=exceptions(), here=url_for("dashboard.exceptions_page"), form=ActionForm()
     )
+
+
+@bp.get("/flow")
+@roles_required(*MANAGERS)
+def flow_page():
+    return render_template("dashboard/flow.html", view=flow())
 
 
 @bp.after_request

@@ -1,0 +1,63 @@
+"""The flow page: orders being worked per location and status, click & collect per store, returns per location,
+transfers per route, counted as the work stands; clerks and pickers may not open it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from tests.factories import order_body
+from tests.integration.transfers.transfer_floor import make_transfer_floor, pickup_order
+from tests.web.staff import client_fixture, sign_in  # noqa: F401
+from wms.extensions import db
+from wms.orders.models import Order
+from wms.orders.service import place_order
+from wms.timeutil import utcnow
+from wms.transfers.models import Transfer
+from wms.transfers.service import create_transfer
+
+
+@pytest.fixture
+def floor(app, monkeypatch):
+    return make_transfer_floor(monkeypatch)
+
+
+def row(html: str, marker: str) -> list[str]:
+    """The cells' texts of the row that starts at ``marker``."""
+    part = html.split(marker, 1)[1].split("</tr>", 1)[0]
+    return [cell.rsplit(">", 1)[-1].strip() for cell in part.split("</td>")[:-1]]
+
+
+@pytest.mark.parametrize("who", ["piotr", "kasia"])
+def test_clerks_and_pickers_may_not_open_it(client, floor, who):
+    sign_in(client, who)
+    assert client.get("/flow").status_code == 403
+
+
+def test_the_work_as_it_stands(client, floor):
+    place_order(floor["channel"], order_body("WEB-1", [("A", 1)]))
+    place_order(floor["channel"], order_body("WEB-2", [("B", 1)]))
+    waiting = pickup_order(floor, "WEB-3", [("A", 1)])  # reserved at WH1, to travel to ST1
+    ready = pickup_order(floor, "WEB-4", [("A", 1)])
+    db.session.execute(
+        update(Order)
+        .where(Order.id == ready)
+        .values(status="ready_for_pickup", hold_until=utcnow() - timedelta(hours=1))
+    )
+    late = create_transfer("WH1", "ST1", [{"sku": "B", "qty": 1}])
+    db.session.execute(
+        update(Transfer)
+        .where(Transfer.id == late.id)
+        .values(status="in_transit", shipped_at=utcnow() - timedelta(days=3))
+    )
+    db.session.commit()
+    sign_in(client, "boss")
+    html = client.get("/flow").get_data(as_text=True)
+    orders = html.split('class="list flow-orders"', 1)[1].split("</table>", 1)[0]
+    assert "WH1" in orders and ">reserved<" in orders.replace("Reserved", "reserved")
+    assert row(html, 'id="flow-pickups-ST1"') == ["1", "0", "1", "1", "0"]
+    assert waiting
+    transfers = html.split('class="list flow-transfers"', 1)[1].split("</table>", 1)[0]
+    assert [c.rsplit(">", 1)[-1].strip() for c in transfers.split("</tbody>")[0].split("</td>")[:-1]] == ["0", "1", "1"]
