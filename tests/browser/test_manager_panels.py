@@ -1,0 +1,60 @@
+"""The managers' pages in a desktop browser: the stock search answers as you type and a scanned barcode opens the
+product at once; the exceptions panel refreshes itself without a reload and resolves a flagged order in one click."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from tests.browser.conftest import wait_until
+from tests.browser.live import GTINS, pick_wave
+from tests.web.staff import PASSWORD
+from wms.extensions import db
+from wms.orders.models import Order
+
+pytest.importorskip("playwright.sync_api", reason="browser tests: the playwright package is not installed")
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login?next=/stock")
+    page.fill("#username", "boss")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/stock")
+    yield page
+    context.close()
+
+
+def test_search_as_you_type_and_by_a_scan(desk, live_server):
+    desk.fill("#q", "kt")
+    wait_until(lambda: desk.get_attribute("#stock-search", "data-count") == "2", what="two products as you type")
+    assert "KT-1" in desk.inner_text("#stock-hits")
+    desk.fill("#q", "")
+    desk.keyboard.type(GTINS["KT-1"], delay=5)  # a wedge scanner into the search box
+    desk.keyboard.press("Enter")
+    desk.wait_for_url(f"{live_server.url}/stock/KT-1*")
+    assert "Patelnia" in desk.inner_text("h1")
+    desk.click("#card-csv")  # the stock card exports (a download, not a page)
+
+
+def test_the_exceptions_panel_refreshes_itself_and_settles_a_flag(desk, live_server):
+    order_id, _task = pick_wave(live_server, "WEB-EX-1", [("KT-1", 1)])
+    desk.goto(f"{live_server.url}/exceptions")
+    assert f"ex-order-{order_id}" not in desk.content()
+    with live_server.app.app_context():
+        db.session.execute(update(Order).where(Order.id == order_id).values(attention="bin A-01 was empty"))
+        db.session.commit()
+        db.session.remove()
+    # no reload: the panel fetches itself again within its interval
+    wait_until(lambda: desk.locator(f"#ex-order-{order_id}").count() == 1, timeout=25, what="the flag on the panel")
+    desk.locator(f"#ex-order-{order_id} button").click()
+    desk.wait_for_url(f"{live_server.url}/exceptions")
+    assert desk.locator(f"#ex-order-{order_id}").count() == 0
+    with live_server.app.app_context():
+        assert db.session.get(Order, order_id).attention is None
+        db.session.remove()
