@@ -25,4 +25,4 @@ from wms.stock.models import (  # noqa: F401
     StockQuant,
 )
 from wms.tasks.models import Task, TaskLine, TaskScan  # noqa: F401
-from wms.transfers.models import Transfer, TransferLine  # noqa: F401
+from wms.transfers.models import MinMax, Transfer, TransferLine  # noqa: F401

@@ -469,6 +469,39 @@ ENDPOINTS: list[tuple[str, str, str, str, str | None, dict[int, str], list[dict[
     ),
     (
         "get",
+        "/min-max",
+        "How much of each product each location keeps (min/max), with where it stands: available, incoming by "
+        "replenishment transfer, projected, below its min",
+        "integration,staff",
+        None,
+        {200: "{items: [{location, sku, min, max, available, incoming, projected, below}]}"},
+        [{"name": "location", "in": "query", "schema": {"type": "string", "maxLength": 32, "pattern": NO_NUL}}],
+    ),
+    (
+        "put",
+        "/min-max/{location}/{sku}",
+        "Keep a product at a location between min and max (replenishment suggests a transfer below min, up to max)",
+        "integration,staff",
+        "MinMaxIn",
+        {
+            200: "{location, sku, min, max, available, incoming, projected, below}",
+            403: "forbidden: a staff role other than manager or admin",
+            404: "no such location or sku",
+            422: "validation_error: min or max not whole numbers, max below min or below 1",
+        },
+        [],
+    ),
+    (
+        "delete",
+        "/min-max/{location}/{sku}",
+        "Stop keeping a product at a location",
+        "integration,staff",
+        None,
+        {204: "removed", 404: "the product has no min/max there"},
+        [],
+    ),
+    (
+        "get",
         "/pickups",
         "The pickup order with this code (typed, or the customer's QR scanned) at the caller's store, with its "
         "shelf and lines (clerks at their own store, managers and admins)",

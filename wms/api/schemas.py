@@ -421,6 +421,13 @@ class TransferIn(Schema):
     lines: Annotated[list[TransferLineIn], Field(min_length=1, max_length=500)]
 
 
+class MinMaxIn(Schema):
+    #: keep at least this many (a transfer is suggested below it)
+    min: Annotated[int, Field(ge=0, le=1_000_000), WHOLE_NUMBER]
+    #: ... and bring it up to this many
+    max: Annotated[int, Field(ge=1, le=1_000_000), WHOLE_NUMBER]
+
+
 REQUEST_SCHEMAS: dict[str, type[Schema]] = {
     m.__name__: m
     for m in (
@@ -446,5 +453,6 @@ REQUEST_SCHEMAS: dict[str, type[Schema]] = {
         ReturnIntakeIn,
         HandoverIn,
         TransferIn,
+        MinMaxIn,
     )
 }

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from flask import g, request
 
-from wms.api import bp, parse_body, require
+from wms.api import bp, check_path, parse_body, parse_no_body, require
 from wms.api.actors import api_actor, api_device
-from wms.api.schemas import TransferIn
+from wms.api.integration import LOCATION_CODE_MAX, SKU_MAX
+from wms.api.schemas import MinMaxIn, TransferIn
 from wms.enums import values
-from wms.errors import ValidationError
+from wms.errors import NotFound, ValidationError
 from wms.params import query_int
 from wms.transfers.models import TransferStatus
+from wms.transfers.replenishment import min_max_rows, remove_min_max, set_min_max
 from wms.transfers.service import MAX_TRANSFER_ID, create_transfer, find_transfers, get_transfer, transfer_view
 
 READERS = ("picker", "clerk", "manager", "admin")
@@ -46,3 +48,35 @@ def list_transfers():
 @require("integration", staff_roles=READERS)
 def read_transfer(transfer_id: int):
     return transfer_view(get_transfer(transfer_id, g.get("user")))
+
+
+# --- min/max (replenishment) -------------------------------------------------------------------------------------
+
+
+def _rule_view(row: dict) -> dict:
+    return {k: row[k] for k in ("location", "sku", "min", "max", "available", "incoming", "projected", "below")}
+
+
+@bp.get("/min-max")
+@require("integration", staff_roles=("manager", "admin"))
+def list_min_max():
+    """``?location=``: ``{"items": [{location, sku, min, max, available, incoming, projected, below}]}``."""
+    return {"items": [_rule_view(r) for r in min_max_rows(request.args.get("location") or None)]}
+
+
+@bp.put("/min-max/<code>/<path:sku>")
+@require("integration", staff_roles=("manager", "admin"))
+def put_min_max(code: str, sku: str):
+    body = parse_body(MinMaxIn, check_path({"code": (code, LOCATION_CODE_MAX)}, {"sku": (sku, SKU_MAX)}))
+    set_min_max(code, sku, body.min, body.max, api_actor())
+    (row,) = [r for r in min_max_rows(code) if r["sku"] == sku]
+    return _rule_view(row)
+
+
+@bp.delete("/min-max/<code>/<path:sku>")
+@require("integration", staff_roles=("manager", "admin"))
+def delete_min_max(code: str, sku: str):
+    parse_no_body()
+    if not remove_min_max(code, sku):
+        raise NotFound(f"{sku} has no min/max at {code}", {"location": code, "sku": sku})
+    return "", 204

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.enums import check_in, values
@@ -78,3 +78,22 @@ class TransferLine(db.Model):
 
     transfer: Mapped[Transfer] = relationship(back_populates="lines")
     product = relationship("Product")
+
+
+class MinMax(db.Model):
+    """How much of a product a location keeps on its shelves: when what it has (available, plus what is on its way
+    by replenishment transfer) falls below ``min_qty``, a transfer is suggested to bring it up to ``max_qty``."""
+
+    __tablename__ = "min_max"
+    __table_args__ = (
+        UniqueConstraint("location_id", "product_id"),
+        CheckConstraint("min_qty >= 0 AND max_qty >= min_qty AND max_qty > 0", name="levels"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    min_qty: Mapped[int] = mapped_column()
+    max_qty: Mapped[int] = mapped_column()
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

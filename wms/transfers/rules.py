@@ -72,3 +72,57 @@ def parse_lines(text: str) -> tuple[list[dict[str, object]], list[str]]:
             continue
         lines.append({"sku": sku, "qty": int(qty)})
     return lines, problems
+
+
+@dataclass(frozen=True)
+class Need:
+    """A product a location keeps between ``min_qty`` and ``max_qty``, and where it stands: ``available`` there
+    (sellable less reserved: click & collect orders reserved there count) and ``incoming`` (on replenishment
+    transfers to it, not yet received)."""
+
+    location: str
+    sku: str
+    min_qty: int
+    max_qty: int
+    available: int
+    incoming: int
+
+    @property
+    def projected(self) -> int:
+        return self.available + self.incoming
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Send ``qty`` of ``sku`` from ``source`` to ``location`` (``source`` None, ``qty`` 0: no location has any)."""
+
+    location: str
+    sku: str
+    source: str | None
+    qty: int
+    projected: int
+    min_qty: int
+    max_qty: int
+
+
+def suggest(needs: Iterable[Need], sources: dict[str, list[tuple[str, int]]]) -> list[Suggestion]:
+    """What to send where: for every need whose projected stock is below its min, enough to reach its max, from
+    the first source (``sources[sku]``: [(location, available)], in the order to ask them, warehouses first) that
+    has any, at most what it has; what one suggestion takes from a source, the next cannot. Needs in the order
+    given (the most short first is the caller's to choose)."""
+    left = {sku: [[loc, units] for loc, units in rows] for sku, rows in sources.items()}
+    out: list[Suggestion] = []
+    for need in needs:
+        if need.projected >= need.min_qty:
+            continue
+        want = need.max_qty - need.projected
+        source, qty = None, 0
+        for row in left.get(need.sku, []):
+            loc, units = row
+            if loc == need.location or units <= 0:
+                continue
+            source, qty = loc, min(want, units)
+            row[1] -= qty
+            break
+        out.append(Suggestion(need.location, need.sku, source, qty, need.projected, need.min_qty, need.max_qty))
+    return out

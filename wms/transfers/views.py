@@ -13,7 +13,8 @@ from flask_wtf import FlaskForm
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
 from wms.auth.service import visible_locations
-from wms.errors import InsufficientStock, ValidationError
+from wms.errors import InsufficientStock, NotFound, ValidationError
+from wms.transfers.replenishment import min_max_rows, remove_min_max, set_min_max, suggestions, transfers_from
 from wms.transfers.rules import parse_lines
 from wms.transfers.service import create_transfer, find_transfers, transfer_view
 
@@ -79,3 +80,76 @@ def new_transfer():
         typed={"from": source, "to": target, "lines": text},
         only_open=False,
     ), 422
+
+
+# --- replenishment ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/replenishment")
+@roles_required(*MANAGERS)
+def replenishment_page():
+    location = request.args.get("location") or None
+    return render_template(
+        "transfers/replenishment.html",
+        rules=min_max_rows(location),
+        suggested=suggestions(location),
+        locations=visible_locations(current_staff()),
+        location=location,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/replenishment/rules")
+@roles_required(*MANAGERS)
+def save_rule():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    location, sku = request.form.get("location", "").strip(), request.form.get("sku", "").strip()
+    if request.form.get("remove"):
+        remove_min_max(location, sku)
+        flash(_("%(sku)s is no longer kept at %(location)s.", sku=sku, location=location), "success")
+        return redirect(url_for("transfers.replenishment_page"), 303)
+    try:
+        levels = [int(request.form.get(name, "").strip()) for name in ("min", "max")]
+    except ValueError:
+        flash(_("Min and max are whole numbers."), "error")
+        return redirect(url_for("transfers.replenishment_page"), 303)
+    try:
+        set_min_max(location, sku, levels[0], levels[1], current_staff().username)
+    except (ValidationError, NotFound) as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("transfers.replenishment_page"), 303)
+    flash(
+        _(
+            "%(sku)s at %(location)s: min %(min)s, max %(max)s.",
+            sku=sku,
+            location=location,
+            min=levels[0],
+            max=levels[1],
+        ),
+        "success",
+    )
+    return redirect(url_for("transfers.replenishment_page"), 303)
+
+
+@bp.post("/replenishment/transfers")
+@roles_required(*MANAGERS)
+def transfers_from_suggestions():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    chosen = []
+    for value in request.form.getlist("pick"):
+        parts = value.split("|")
+        if len(parts) == 4 and parts[3].isdigit():
+            chosen.append({"sku": parts[0], "to": parts[1], "from": parts[2], "qty": int(parts[3])})
+    if not chosen:
+        flash(_("Choose at least one suggestion."), "error")
+        return redirect(url_for("transfers.replenishment_page"), 303)
+    made, problems = transfers_from(chosen, current_staff().username)
+    for problem in problems:
+        flash(problem, "error")
+    if made:
+        flash(_("Transfers requested: %(ids)s.", ids=", ".join(f"#{i}" for i in made)), "success")
+    return redirect(
+        url_for("transfers.transfers_page") if made and not problems else url_for("transfers.replenishment_page"), 303
+    )
