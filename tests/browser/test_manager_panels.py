@@ -58,3 +58,19 @@ def test_the_exceptions_panel_refreshes_itself_and_settles_a_flag(desk, live_ser
     with live_server.app.app_context():
         assert db.session.get(Order, order_id).attention is None
         db.session.remove()
+
+
+def test_a_suggestion_becomes_a_transfer(desk, live_server):
+    from wms.transfers.replenishment import set_min_max
+
+    with live_server.app.app_context():
+        set_min_max("ST2", "KT-1", 10, 12, actor="boss")  # ST2 holds 7 of KT-1: below its min
+        db.session.remove()
+    desk.goto(f"{live_server.url}/replenishment")
+    row = desk.locator("#suggestion-ST2-KT-1")
+    assert "WH1" in row.inner_text() and row.locator("input[type=checkbox]").is_checked()
+    desk.click("#make-transfers")
+    desk.wait_for_url(f"{live_server.url}/transfers")
+    assert "ST2" in desk.inner_text("table.transfers")
+    desk.goto(f"{live_server.url}/replenishment")
+    assert desk.locator("#suggestion-ST2-KT-1").count() == 0  # what is coming covers it now
