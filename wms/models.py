@@ -20,6 +20,7 @@ from wms.stock.models import (  # noqa: F401
     Receipt,
     Reservation,
     StockChange,
+    StockCheck,
     StockLevel,
     StockMovement,
     StockQuant,

@@ -32,6 +32,7 @@ STAGE_MODULES = (
     "wms.tasks.worker",
     "wms.pickups.worker",
     "wms.transfers.worker",
+    "wms.stock.worker",
 )
 
 

@@ -16,6 +16,8 @@ from wms.extensions import db
 from wms.locations.models import Location
 from wms.orders.models import Order
 from wms.printing.models import Printer, PrintJob
+from wms.stock.checks import latest_check
+from wms.stock.models import StockCheck
 from wms.tasks.models import Task, TaskKind, TaskStatus
 from wms.transfers.models import Transfer, TransferStatus
 
@@ -32,14 +34,18 @@ class Exceptions:
     print_jobs: list[dict[str, Any]]
     webhooks: list[dict[str, Any]]
     transfers: list[dict[str, Any]]
+    #: the last scheduled stock check (None: none ran yet)
+    check: StockCheck | None = None
 
     @property
     def total(self) -> int:
-        return sum(len(x) for x in (self.flagged_orders, self.counts, self.print_jobs, self.webhooks, self.transfers))
+        drift = 1 if self.check is not None and self.check.drift else 0
+        lists = (self.flagged_orders, self.counts, self.print_jobs, self.webhooks, self.transfers)
+        return sum(len(x) for x in lists) + drift
 
 
 def exceptions() -> Exceptions:
-    return Exceptions(_flagged_orders(), _counts(), _print_jobs(), _webhooks(), _transfers())
+    return Exceptions(_flagged_orders(), _counts(), _print_jobs(), _webhooks(), _transfers(), latest_check())
 
 
 def _flagged_orders() -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -18,16 +19,18 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
-from wms.dashboard import stock
+from wms.dashboard import health, stock
 from wms.dashboard.exceptions import exceptions
 from wms.dashboard.flow import flow
 from wms.dashboard.queries import home_view
 from wms.params import InvalidParameter, parse_int
+from wms.stock.checks import run_check
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -133,6 +136,34 @@ def exceptions_page():
     return render_template(
         "dashboard/exceptions.html", view=exceptions(), here=url_for("dashboard.exceptions_page"), form=ActionForm()
     )
+
+
+@bp.post("/exceptions/check")
+@roles_required(*MANAGERS)
+def run_stock_check():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    check = run_check(actor=current_staff().username)
+    if check.drift:
+        flash(_("Problems the stock check found: %(n)s.", n=check.drift), "error")
+    else:
+        flash(_("The stock check found nothing wrong: the books agree with the ledger."), "success")
+    return redirect(url_for("dashboard.exceptions_page"), 303)
+
+
+@bp.get("/health")
+@roles_required(*MANAGERS)
+def health_page():
+    locations = stock.location_codes()
+    code = request.args.get("location") or (locations[0] if locations else None)
+    try:
+        days = parse_int(request.args.get("days"), "days", minimum=1, maximum=3650) or health.DEFAULT_DAYS
+    except InvalidParameter:
+        days = health.DEFAULT_DAYS
+    view = health.health(code, days) if code else None
+    if code and view is None:
+        abort(404)
+    return render_template("dashboard/health.html", view=view, locations=locations)
 
 
 @bp.get("/flow")

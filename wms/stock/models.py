@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -206,3 +207,20 @@ class StockChange(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StockCheck(db.Model):
+    """One run of the stock check (``check_stock``: every quantity recomputed from the ledger), as the worker runs
+    it on a schedule: when, and the drift it found (an empty list: the books agree)."""
+
+    __tablename__ = "stock_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: what was found wrong, in words (``check_stock``'s lines), at most :data:`wms.stock.checks.KEEP` of them
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: how many problems there were in all
+    drift: Mapped[int] = mapped_column(default=0)
+    #: who ran it: ``worker``, or a manager's name
+    actor: Mapped[str | None] = mapped_column(String(128))

@@ -345,4 +345,5 @@ def test_the_worker_runs_every_domains_stages_in_order():
         "webhooks.availability",
         "webhooks.deliver",
         "print_jobs",
+        "stock.check",
     ]

@@ -83,3 +83,24 @@ def test_a_transfer_received_short_is_listed(client, floor):
     sign_in(client, "boss")
     html = client.get("/exceptions").get_data(as_text=True)
     assert "short 1 x A" in html.split('class="list ex-transfers"', 1)[1]
+
+
+def test_stock_drift_is_found_by_the_check_and_shown(client, floor, app):
+    from wms.stock.checks import check_due
+    from wms.stock.models import StockQuant
+
+    sign_in(client, "boss")
+    assert "No stock check has run yet" in client.get("/exceptions").get_data(as_text=True)
+    with app.app_context():
+        assert check_due() == 1  # the worker's stage: the first check runs at once...
+        assert check_due() == 0  # ...and the next one only after STOCK_CHECK_MINUTES
+    assert 'id="check-ok"' in client.get("/exceptions").get_data(as_text=True)
+    # a quant changed behind the ledger's back (what only the check can see)
+    db.session.execute(update(StockQuant).where(StockQuant.qty == 10).values(qty=9))
+    db.session.commit()
+    r = client.post("/exceptions/check")
+    assert r.status_code == 303
+    html = client.get("/exceptions").get_data(as_text=True)
+    assert flashes(html) == ["Problems the stock check found: 1."]
+    problems = html.split('id="check-problems"', 1)[1].split("</ul>", 1)[0]
+    assert "A in WH1/A-01" in problems and "ledger says 10, stored 9" in problems
