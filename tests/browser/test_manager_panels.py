@@ -74,3 +74,19 @@ def test_a_suggestion_becomes_a_transfer(desk, live_server):
     assert "ST2" in desk.inner_text("table.transfers")
     desk.goto(f"{live_server.url}/replenishment")
     assert desk.locator("#suggestion-ST2-KT-1").count() == 0  # what is coming covers it now
+
+
+def test_charts_are_drawn_from_the_apps_own_library(desk, live_server):
+    desk.goto(f"{live_server.url}/stock/KT-1")
+    wait_until(lambda: desk.get_attribute("#history-chart", "data-drawn") == "60", what="the stock history drawn")
+    desk.goto(f"{live_server.url}/flow")
+    for chart in ("#orders-chart", "#picks-chart", "#pickups-chart"):
+        wait_until(lambda c=chart: desk.get_attribute(c, "data-drawn") is not None, what=f"{chart} drawn")
+    # nothing came from anywhere but the app (no CDN: stores' networks are closed)
+    assert all(r.startswith(live_server.url) for r in _resources(desk))
+
+
+def _resources(page) -> list[str]:
+    return [
+        entry["name"] for entry in page.evaluate("performance.getEntriesByType('resource').map(e => ({name: e.name}))")
+    ]

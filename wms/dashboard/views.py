@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
-from wms.dashboard import health, stock
+from wms.dashboard import charts, health, stock
 from wms.dashboard.exceptions import exceptions
 from wms.dashboard.flow import flow
 from wms.dashboard.queries import home_view
@@ -84,6 +84,26 @@ def _page_number() -> int:
         return parse_int(request.args.get("page"), "page", minimum=1, maximum=1_000_000) or 1
     except InvalidParameter:
         return 1
+
+
+@bp.get("/stock/<path:sku>/history.json")
+@roles_required(*MANAGERS)
+def stock_history(sku: str):
+    spec = charts.product_history(sku)
+    if spec is None:
+        abort(404)
+    return jsonify(spec)
+
+
+@bp.get("/charts/<name>.json")
+@roles_required(*MANAGERS)
+def chart(name: str):
+    """The flow page's charts: ``orders`` per hour by channel, ``picks`` per hour by location, ``pickups``
+    (median hours from ready to collected per store)."""
+    makers = {"orders": charts.orders_per_hour, "picks": charts.picks_per_hour, "pickups": charts.pickup_times}
+    if name not in makers:
+        abort(404)
+    return jsonify(makers[name]())
 
 
 @bp.get("/stock/<path:sku>/card.csv")
