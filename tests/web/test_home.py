@@ -53,7 +53,7 @@ def sign_in(client, username, role, location=None):
 
 def rows(html: str) -> dict[str, list[str]]:
     """The stock table's rows: location code -> the figures of its cells."""
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    body = html.split('<table class="stock">', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     out = {}
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
         code = re.search(r'<span class="code">([^<]+)</span>', row).group(1)
@@ -112,3 +112,13 @@ def test_manager_without_locations_is_told_what_to_do(client, app):
     sign_in(client, "boss", "admin")
     html = client.get("/").get_data(as_text=True)
     assert "No locations to show yet." in html and "wms demo" in html
+
+
+def test_a_manager_lands_on_the_network_at_a_glance(client, shops):
+    sign_in(client, "boss", "manager")
+    html = client.get("/").get_data(as_text=True)
+    glance = html.split('id="glance"', 1)[1].split("</section>", 1)[0]
+    assert 'id="stock-search"' in glance and 'id="glance-exceptions"' in glance and "glance-orders-chart" in glance
+    client.post("/logout")
+    sign_in(client, "kasia", "clerk", "ST-KRK")
+    assert 'id="glance"' not in client.get("/").get_data(as_text=True)

@@ -42,8 +42,11 @@ class ActionForm(FlaskForm):
 @bp.get("/")
 @login_required
 def home():
-    view = home_view(current_staff())
-    return render_template("dashboard/home.html", view=view)
+    user = current_staff()
+    view = home_view(user)
+    # A manager lands on the network at a glance: what waits for them, the search box, the flow's chart.
+    glance = exceptions() if user.role in MANAGERS else None
+    return render_template("dashboard/home.html", view=view, glance=glance)
 
 
 @bp.get("/stock")
