@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
@@ -56,6 +56,7 @@ from wms.tasks.service import receive as receive_into_dock
 from wms.timeutil import utcnow
 from wms.transfers.models import Transfer
 from wms.transfers.service import TRANSFERS_CHANNEL, create_transfer
+from wms.uow import unit_of_work
 
 # --- the retailer -------------------------------------------------------------------------------------------
 
@@ -684,8 +685,10 @@ def seed(echo=lambda message: None) -> DemoResult:
     # Before the printers: the store flows' stage tasks print no pickup labels (the counter station prints one).
     floor.append(_seed_store_flows())
     echo(floor[-1])
+    floor.append(_seed_history(channel_ids))  # before the printers too: old pickups print no labels now
+    echo(floor[-1])
     floor += [_seed_wave(), _seed_count(), _seed_replenishment()]
-    echo("; ".join(floor[2:]))
+    echo("; ".join(floor[3:]))
     echo(_seed_printers())
     floor.append(_seed_pickups())
     echo(floor[-1])
@@ -919,6 +922,130 @@ def _seed_store_flows() -> str:
     return "store flows: " + ("; ".join(done) if done else "seeded before")
 
 
+#: days of history the demo has behind it (orders shipped, pickups collected, returns), so charts show something
+HISTORY_DAYS = 21
+HISTORY_PREFIX = "HIST-"
+#: tables whose rows the history re-dates into the day they stand for, with their time columns
+_HISTORY_TIMES: list[tuple[str, tuple[str, ...]]] = [
+    ("order", ("created_at", "updated_at")),
+    ("order_event", ("at",)),
+    ("stock_movement", ("created_at",)),
+    ("shipment", ("created_at",)),
+    ("task", ("created_at", "updated_at")),
+    ("task_scan", ("created_at",)),
+    ("return_request", ("created_at", "updated_at")),
+    ("return_event", ("at",)),
+]
+
+
+def _history_marks() -> dict[str, int]:
+    from sqlalchemy import text
+
+    marks = {
+        name: db.session.execute(text(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"')).scalar_one()
+        for name, _ in _HISTORY_TIMES
+    }
+    db.session.rollback()
+    return marks
+
+
+def _redate(marks: dict[str, int], day_start: datetime) -> None:
+    """Rows written since ``marks`` get times on ``day_start``'s working day, a few minutes apart, in id order."""
+    from sqlalchemy import text
+
+    with unit_of_work() as session:
+        for name, columns in _HISTORY_TIMES:
+            ids = session.execute(
+                text(f'SELECT id FROM "{name}" WHERE id > :m ORDER BY id'), {"m": marks[name]}
+            ).scalars()
+            for n, row_id in enumerate(list(ids)):
+                at = day_start + timedelta(minutes=4 * n)
+                sets = ", ".join(f"{column} = :at" for column in columns)
+                session.execute(text(f'UPDATE "{name}" SET {sets} WHERE id = :id'), {"at": at, "id": row_id})
+
+
+def _seed_history(channel_ids: dict[str, int]) -> str:
+    """Three weeks behind the demo: each day two orders placed, picked, packed and shipped from WH1 (one in four
+    returned and restocked), every third day a click & collect order collected in Kraków; every row re-dated into
+    its day, so that the charts, the stock cards and the flow have history to show."""
+    done = db.session.execute(select(Order.id).where(Order.external_id.startswith(HISTORY_PREFIX)).limit(1)).first()
+    db.session.rollback()
+    if done is not None:
+        return "history: seeded before"
+    pool = list(
+        db.session.execute(
+            select(Product.sku)
+            .join(StockLevel, StockLevel.product_id == Product.id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(Location.code == "WH1", StockLevel.on_hand_sellable - StockLevel.reserved >= 25, ~Product.track_lots)
+            .order_by(Product.sku)
+            .limit(12)
+        ).scalars()
+    )
+    store_pool = list(
+        db.session.execute(
+            select(Product.sku)
+            .join(StockLevel, StockLevel.product_id == Product.id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .where(
+                Location.code == "ST-KRK", StockLevel.on_hand_sellable - StockLevel.reserved >= 3, ~Product.track_lots
+            )
+            .order_by(Product.sku)
+            .limit(5)
+        ).scalars()
+    )
+    db.session.rollback()
+    picker, krk, channels = find_user(FLOOR_PICKER), find_user("clerk.krk"), ["WEB", "APP", "ALLEGRO"]
+    shipped = collected = returned = 0
+    now = utcnow()
+    for days_ago in range(HISTORY_DAYS, 0, -1):
+        day_start = (now - timedelta(days=days_ago)).replace(hour=7, minute=30, second=0, microsecond=0)
+        marks = _history_marks()
+        for n in range(2):
+            person, address = CUSTOMERS[(days_ago + n) % len(CUSTOMERS)]
+            payload = {
+                "external_id": f"{HISTORY_PREFIX}{days_ago:02d}-{n}",
+                "fulfilment": "ship",
+                "customer": person,
+                "ship_to": {"name": person["name"], **address},
+                "lines": [{"sku": pool[(days_ago * 2 + n) % len(pool)], "qty": 1 + n}],
+            }
+            channel = channels[(days_ago + n) % len(channels)]
+            order, _ = place_order(channel_ids[channel], OrderIn.model_validate(payload).model_dump(mode="json"))
+            _picked_and_packed(order.id, f"hist-{order.id}")
+            create_shipment(order.id, "test", None, [{"weight_g": 1200}], user=picker, device="demo")
+            shipped += 1
+            if (days_ago + n) % 4 == 0:
+                sku = payload["lines"][0]["sku"]
+                ret = request_return(
+                    order.id,
+                    "ship",
+                    [{"sku": sku, "qty": 1, "reason": "not as pictured"}],
+                    channel_id=channel_ids[channel],
+                    actor=f"channel:{channel}",
+                )
+                line = {"sku": sku, "qty": 1, "grade": "new", "disposition": "restock"}
+                receive_return(ret.id, f"hist-ret-{ret.id}", "WH1", [line], picker, "demo")
+                returned += 1
+        if days_ago % 3 == 0 and store_pool:
+            person = CUSTOMERS[days_ago % len(CUSTOMERS)][0]
+            sku = store_pool[days_ago % len(store_pool)]
+            payload = {
+                "external_id": f"{HISTORY_PREFIX}{days_ago:02d}-P",
+                "fulfilment": "pickup",
+                "customer": person,
+                "pickup_location": "ST-KRK",
+                "lines": [{"sku": sku, "qty": 1}],
+            }
+            order, _ = place_order(channel_ids["WEB"], OrderIn.model_validate(payload).model_dump(mode="json"))
+            fresh = _order_by_ref(order.external_id)
+            _staged(fresh, "clerk.krk")
+            hand_over(order.id, f"hist-handover-{order.id}", [{"sku": sku, "collected": 1, "declined": 0}], krk, "demo")
+            collected += 1
+        _redate(marks, day_start)
+    return f"history: {HISTORY_DAYS} days, {shipped} orders shipped, {collected} collected, {returned} returned"
+
+
 def _seed_replenishment() -> str:
     """A replenishment transfer from WH1 to Gdańsk that a manager asked for, waiting for the next wave."""
     exists = db.session.execute(select(Transfer.id).where(Transfer.for_order_id.is_(None)).limit(1)).first()
@@ -941,7 +1068,8 @@ def _seed_replenishment() -> str:
 def _seed_returns(channel_ids: dict[str, int]) -> str:
     """Returns in every state: one closed at the Warsaw counter (restocked), one in quarantine at WH1 waiting for
     a manager, one half taken in at Kraków, one just requested online with its label."""
-    if db.session.execute(select(Return.id).limit(1)).first() is not None:
+    collected_id = _order_by_ref(COLLECTED_PICKUP).id
+    if db.session.execute(select(Return.id).where(Return.order_id == collected_id).limit(1)).first() is not None:
         db.session.rollback()
         return "returns: seeded before"
     db.session.rollback()

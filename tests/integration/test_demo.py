@@ -89,7 +89,7 @@ def test_demo_twice_creates_nothing_twice_and_the_ledger_agrees(seeded, demo_app
     before = counts()
     assert before["location"] == 4 and before["product"] >= 190 and before["user"] == 7
     # 17 customers' orders and the order a replenishment transfer is picked under
-    assert before["order"] == 18 and before["stock_movement"] > 100
+    assert before["order"] == 18 + 49 and before["stock_movement"] > 100  # 49: three weeks of history
     assert check_stock() == []
 
     second = run_demo(demo_app)
@@ -168,7 +168,7 @@ def test_demo_on_postgres(pg_app, cheap_hashes):
     output = run_demo(pg_app, "--reset", "--yes")
     assert "dropped every WMS table" in output
     seeded = counts()
-    assert seeded["order"] == 18
+    assert seeded["order"] == 18 + 49
     assert check_stock() == []
     run_demo(pg_app)
     assert counts() == seeded
@@ -222,7 +222,8 @@ def test_demo_store_work_in_every_state(seeded, demo_app):
     assert by_status["requested"]["to"] == "ST-GDA" and by_status["requested"]["order_id"] is None
     receiving = db.session.execute(select(Task).where(Task.kind == "transfer_receive")).scalars().all()
     assert [(t.status, t.reference["transfer"]) for t in receiving] == [("open", by_status["in_transit"]["id"])]
-    assert sorted(r.status for r in db.session.execute(select(Return)).scalars()) == [
+    not_history = select(Return).join(Order, Order.id == Return.order_id).where(~Order.external_id.startswith("HIST-"))
+    assert sorted(r.status for r in db.session.execute(not_history).scalars()) == [
         "closed",
         "inspected",
         "received",
@@ -236,3 +237,31 @@ def test_demo_store_work_in_every_state(seeded, demo_app):
     clerk = {"Authorization": "Bearer " + create_token("staff", username="clerk.krk")}
     listed = client.get("/api/v1/tasks?kind=transfer_receive", headers=clerk).json["tasks"]
     assert [t["next"]["expect"] for t in listed] == ["order"]
+
+
+def test_demo_has_weeks_of_history_for_the_charts(seeded, demo_app):
+    """Three weeks of orders shipped, pickups collected and returns, each row dated in its day."""
+    from datetime import timedelta
+
+    from wms.dashboard import charts
+    from wms.orders.models import OrderEvent
+    from wms.stock.models import StockMovement
+    from wms.timeutil import utcnow
+
+    history = db.session.execute(select(Order).where(Order.external_id.startswith("HIST-"))).scalars().all()
+    assert len(history) == 49 and {o.status for o in history} == {"shipped", "collected"}
+    oldest = db.session.execute(
+        select(func.min(StockMovement.created_at)).where(StockMovement.reason == "ship")
+    ).scalar()
+    assert oldest.replace(tzinfo=None) < (utcnow() - timedelta(days=20)).replace(tzinfo=None)
+    shipped_days = {
+        e.at.date() for e in db.session.execute(select(OrderEvent).where(OrderEvent.status == "shipped")).scalars()
+    }
+    assert len(shipped_days) >= 21
+    with demo_app.test_request_context():
+        picks = charts.picks_per_hour()
+        assert sum(sum(d["data"]) for d in picks["datasets"]) > 0  # the last two days' picks show
+        sku = history[0].lines[0].product.sku
+        stock = charts.product_history(sku)
+        assert len({v for d in stock["datasets"] for v in d["data"]}) > 1  # it moved over the weeks
+    assert check_stock() == []
