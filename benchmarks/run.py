@@ -23,6 +23,7 @@ if __package__ in (None, ""):
 from benchmarks import (  # noqa: E402
     bench_availability,
     bench_counter,
+    bench_dashboards,
     bench_feed,
     bench_long_requests,
     bench_orders,
@@ -41,6 +42,7 @@ BENCHMARKS = {
         bench_waves,
         bench_scans,
         bench_counter,
+        bench_dashboards,
     )
 }
 COLUMNS = ("benchmark", "db", "figure", "ceiling", "ratio", "target", "result")

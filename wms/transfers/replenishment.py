@@ -132,10 +132,10 @@ def min_max_rows(location_code: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def suggestions(location_code: str | None = None) -> list[rules.Suggestion]:
+def suggestions(location_code: str | None = None, rows: list[dict[str, Any]] | None = None) -> list[rules.Suggestion]:
     """What to send where to bring every location below its min up to its max, from warehouses first (by priority),
-    then other stores; the most short first."""
-    rows = [r for r in min_max_rows(location_code) if r["below"]]
+    then other stores; the most short first. ``rows``: :func:`min_max_rows` when the caller read them already."""
+    rows = [r for r in (rows if rows is not None else min_max_rows(location_code)) if r["below"]]
     if not rows:
         return []
     rows.sort(key=lambda r: (r["projected"] - r["min"], r["location"], r["sku"]))

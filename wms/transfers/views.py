@@ -89,10 +89,21 @@ def new_transfer():
 @roles_required(*MANAGERS)
 def replenishment_page():
     location = request.args.get("location") or None
+    rows = min_max_rows(location)
+    # The rules page by page (a chain keeps thousands); the suggestions are all of them, the ones to act on.
+    per_page = 50
+    pages = max(1, -(-len(rows) // per_page))
+    try:
+        page = min(max(1, int(request.args.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
     return render_template(
         "transfers/replenishment.html",
-        rules=min_max_rows(location),
-        suggested=suggestions(location),
+        rules=rows[(page - 1) * per_page : page * per_page],
+        rules_total=len(rows),
+        page=page,
+        pages=pages,
+        suggested=suggestions(location, rows),
         locations=visible_locations(current_staff()),
         location=location,
         form=ActionForm(),
