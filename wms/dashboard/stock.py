@@ -69,26 +69,21 @@ def search(text: str, limit: int = SEARCH_LIMIT) -> list[Hit]:
         by_barcode = select(Barcode.product_id).where(Barcode.gtin == gtin)
         matches = or_(matches, Product.id.in_(by_barcode))
     exact = func.lower(Product.sku) == text.lower()
-    levels = (
-        select(
-            StockLevel.product_id,
-            func.sum(StockLevel.on_hand_sellable).label("on_hand"),
-            func.sum(StockLevel.reserved).label("reserved"),
-        )
-        .group_by(StockLevel.product_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Product.sku, Product.name, levels.c.on_hand, levels.c.reserved)
-        .outerjoin(levels, levels.c.product_id == Product.id)
-        .where(matches)
-        .order_by(exact.desc(), Product.sku)
-        .limit(limit)
+    found = db.session.execute(
+        select(Product.id, Product.sku, Product.name).where(matches).order_by(exact.desc(), Product.sku).limit(limit)
     ).all()
-    return [
-        Hit(sku, name or "", int(on_hand or 0), int(reserved or 0), lot if gtin else None)
-        for sku, name, on_hand, reserved in rows
-    ]
+    if not found:
+        return []
+    # The levels of the products found only (summing every level of the chain first cost ~0.3 s at 2M levels).
+    levels = {
+        product_id: (int(on_hand or 0), int(reserved or 0))
+        for product_id, on_hand, reserved in db.session.execute(
+            select(StockLevel.product_id, func.sum(StockLevel.on_hand_sellable), func.sum(StockLevel.reserved))
+            .where(StockLevel.product_id.in_([row.id for row in found]))
+            .group_by(StockLevel.product_id)
+        )
+    }
+    return [Hit(row.sku, row.name or "", *levels.get(row.id, (0, 0)), lot if gtin else None) for row in found]
 
 
 def _escape_like(text: str) -> str:

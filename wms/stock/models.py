@@ -128,6 +128,8 @@ class StockMovement(db.Model):
         check_in("to_status", StockStatus),
         check_in("reason", MovementReason),
         Index("ix_stock_movement_product", "product_id"),
+        # the managers' charts read a window of time of one reason (picks per hour)
+        Index("ix_stock_movement_reason_created_at", "reason", "created_at"),
         Index("ix_stock_movement_reference", "reference"),
     )
 
