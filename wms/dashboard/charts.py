@@ -104,46 +104,45 @@ def product_history(sku: str, days: int = 60, now: datetime | None = None) -> di
     }
 
 
+def _per_hour(rows: Any, hours: int, now: datetime, **spec: Any) -> dict[str, Any]:
+    """A chart of ``rows`` (``(time, series name)``) counted per hour over the last ``hours`` hours, a dataset per
+    series; ``spec`` adds ``type``, ``unit``, ``stacked``."""
+    slots = _hours(now, hours)
+    counts: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    for at, name in rows:
+        counts[name][_hour_of(at)] += 1
+    return {
+        **spec,
+        "labels": [slot.strftime("%m-%d %H:00") for slot in slots],
+        "datasets": [{"label": name, "data": [counts[name].get(s, 0) for s in slots]} for name in sorted(counts)],
+    }
+
+
+def _since(now: datetime, hours: int) -> datetime:
+    return _hours(now, hours)[0].astimezone(UTC)
+
+
 def orders_per_hour(hours: int = 48, now: datetime | None = None) -> dict[str, Any]:
     """Orders placed in each of the last ``hours`` hours, by channel (stacked bars)."""
     now = now or utcnow()
-    slots = _hours(now, hours)
-    since = slots[0].astimezone(UTC)
-    counts: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
-    for at, code in db.session.execute(
+    rows = db.session.execute(
         select(Order.created_at, Channel.code)
         .join(Channel, Channel.id == Order.channel_id)
-        .where(Order.created_at >= since, Channel.code != TRANSFERS_CHANNEL)
-    ):
-        counts[code][_hour_of(at)] += 1
-    return {
-        "type": "bar",
-        "stacked": True,
-        "labels": [slot.strftime("%m-%d %H:00") for slot in slots],
-        "datasets": [{"label": code, "data": [counts[code].get(s, 0) for s in slots]} for code in sorted(counts)],
-        "unit": _("orders"),
-    }
+        .where(Order.created_at >= _since(now, hours), Channel.code != TRANSFERS_CHANNEL)
+    )
+    return _per_hour(rows, hours, now, type="bar", stacked=True, unit=_("orders"))
 
 
 def picks_per_hour(hours: int = 48, now: datetime | None = None) -> dict[str, Any]:
     """Pick lines (ledger rows of reason ``pick``) in each of the last ``hours`` hours, by location."""
     now = now or utcnow()
-    slots = _hours(now, hours)
-    since = slots[0].astimezone(UTC)
-    counts: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
-    for at, code in db.session.execute(
+    rows = db.session.execute(
         select(StockMovement.created_at, Location.code)
         .join(Bin, Bin.id == StockMovement.from_bin_id)
         .join(Location, Location.id == Bin.location_id)
-        .where(StockMovement.reason == "pick", StockMovement.created_at >= since)
-    ):
-        counts[code][_hour_of(at)] += 1
-    return {
-        "type": "line",
-        "labels": [slot.strftime("%m-%d %H:00") for slot in slots],
-        "datasets": [{"label": code, "data": [counts[code].get(s, 0) for s in slots]} for code in sorted(counts)],
-        "unit": _("lines"),
-    }
+        .where(StockMovement.reason == "pick", StockMovement.created_at >= _since(now, hours))
+    )
+    return _per_hour(rows, hours, now, type="line", unit=_("lines"))
 
 
 def pickup_times(days: int = 30, now: datetime | None = None) -> dict[str, Any]:
