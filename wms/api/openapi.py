@@ -24,6 +24,7 @@ _SKU_CHAR = "!-~\u00a1-\u00ac\u00ae-\u024f"
 #: path parameters, by name: what the endpoints accept (anything else is 404 or 422)
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "code": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+    "location": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
     "bin": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"},
     "sku": {
         "type": "string",

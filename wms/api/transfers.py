@@ -67,7 +67,7 @@ def list_min_max():
 @bp.put("/min-max/<code>/<path:sku>")
 @require("integration", staff_roles=("manager", "admin"))
 def put_min_max(code: str, sku: str):
-    body = parse_body(MinMaxIn, check_path({"code": (code, LOCATION_CODE_MAX)}, {"sku": (sku, SKU_MAX)}))
+    body = parse_body(MinMaxIn, check_path({"location": (code, LOCATION_CODE_MAX)}, {"sku": (sku, SKU_MAX)}))
     set_min_max(code, sku, body.min, body.max, api_actor())
     (row,) = [r for r in min_max_rows(code) if r["sku"] == sku]
     return _rule_view(row)

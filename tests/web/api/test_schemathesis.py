@@ -39,10 +39,12 @@ STATION = "ST1-C1"
 #: refusals an allowed request may get, because they depend on what exists, not on the request's shape
 EXPECTED_REFUSALS = {404, 409}
 #: a 422 detail about a fact the document cannot state: what exists (an unknown sku or location inside a body,
-#: a barcode another product has), a GTIN's check digit, the time zones the server's tz database knows
+#: a barcode another product has), a GTIN's check digit, the time zones the server's tz database knows, one field
+#: bounded by another (a max at least the min)
 _UNKNOWN_REFERENCE = re.compile(
     r"unknown (sku|location|bin|product|station|printer)|^no (product|location|bin|order|printer|job)"
-    r"|does not offer pickup|belongs to another product|wrong check digit|is not an IANA time zone",
+    r"|does not offer pickup|belongs to another product|wrong check digit|is not an IANA time zone"
+    r"|^at least the min \(",
     re.IGNORECASE,
 )
 
@@ -150,7 +152,7 @@ def report_requests_sent():
 
 
 #: a value for each path parameter that routes (the 405 check needs a path that exists)
-_SAMPLE_PATH_VALUES = {"code": "WH1", "bin": "A-01", "sku": "A", "id": "1"}
+_SAMPLE_PATH_VALUES = {"code": "WH1", "location": "WH1", "bin": "A-01", "sku": "A", "id": "1"}
 
 
 def test_every_405_carries_the_allow_header(app, tokens):
