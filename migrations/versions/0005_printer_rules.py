@@ -6,8 +6,6 @@ Create Date: 2026-12-06 23:10:00
 
 """
 
-
-
 # revision identifiers, used by Alembic.
 revision = "0005"
 down_revision = "0004"

@@ -35,7 +35,9 @@ def upgrade():
             "status IN ('requested', 'picking', 'packed', 'in_transit', 'received', 'cancelled')",
             name=op.f("ck_transfer_status"),
         ),
-        sa.ForeignKeyConstraint(["from_location_id"], ["location.id"], name=op.f("fk_transfer_from_location_id_location")),
+        sa.ForeignKeyConstraint(
+            ["from_location_id"], ["location.id"], name=op.f("fk_transfer_from_location_id_location")
+        ),
         sa.ForeignKeyConstraint(["to_location_id"], ["location.id"], name=op.f("fk_transfer_to_location_id_location")),
         sa.ForeignKeyConstraint(["order_id"], ["order.id"], name=op.f("fk_transfer_order_id_order")),
         sa.ForeignKeyConstraint(["for_order_id"], ["order.id"], name=op.f("fk_transfer_for_order_id_order")),

@@ -35,8 +35,9 @@ from wms.stock.models import StockMovement
 EXAMPLES = 4
 #: routes that end the caller's own session or token: a change by design, not a parsing question
 SKIP_ENDPOINTS = {"auth.logout", "api.revoke_current_staff_token"}
-#: actions that take no input and record a row each time by design ("Check now"): that table may grow, nothing else
-RECORDS_BY_DESIGN = {"dashboard.run_stock_check": {"stock_check"}}
+#: requests that record a row by design whatever their parameters ("Check now"; the change feed notes the position a
+#: channel has read, for the managers' feed-lag exception): that table may change, nothing else
+RECORDS_BY_DESIGN = {"dashboard.run_stock_check": {"stock_check"}, "api.get_changes": {"channel_feed_read"}}
 #: query names every route gets, whether or not its view reads them (a list's paging, a cursor)
 COMMON_QUERY = ("limit", "after")
 #: a valid value for each path parameter, by name (``code`` depends on the route)

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
+from datetime import datetime
 from functools import cache
 from itertools import islice
 from typing import Any
@@ -33,6 +35,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    DateTime,
     Integer,
     Select,
     String,
@@ -56,6 +59,7 @@ from wms.errors import ValidationError
 from wms.extensions import db
 from wms.locations.models import Location
 from wms.stock.models import StockLevel
+from wms.timeutil import utcnow
 
 #: position in the stock_change log: (txid, seq) of the last row consumed
 Position = tuple[int, int]
@@ -165,6 +169,18 @@ _LOG_AFTER = {
 _SLICE_STARTS = text(
     "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM product) x WHERE (n - 1) % :n = 0"
 )
+
+#: the times of the final log rows after a position, in log order (the feed-lag exception)
+_LOG_AFTER_TIMES = {
+    "postgresql": text(
+        "SELECT created_at FROM stock_change "
+        "WHERE (txid, seq) > (:txid, :seq) AND txid < txid_snapshot_xmin(txid_current_snapshot()) "
+        "ORDER BY txid, seq LIMIT :n"
+    ).columns(created_at=DateTime(timezone=True)),
+    "sqlite": text("SELECT created_at FROM stock_change WHERE seq > :seq ORDER BY seq LIMIT :n").columns(
+        created_at=DateTime(timezone=True)
+    ),
+}
 
 _LOG_END = {
     "postgresql": text(
@@ -323,19 +339,53 @@ def log_end(conn: Connection) -> Position:
     return (row[0], row[1]) if row else START
 
 
+#: how often one process records a channel's unchanged feed position (a poll at the head of the log)
+FEED_READ_EVERY = 60.0
+_feed_read_recorded: dict[int, tuple[Position, float]] = {}
+_RECORD_FEED_READ = text(
+    "INSERT INTO channel_feed_read (channel_id, txid, seq, read_at) VALUES (:channel, :txid, :seq, :at) "
+    "ON CONFLICT (channel_id) DO UPDATE SET txid = excluded.txid, seq = excluded.seq, read_at = excluded.read_at"
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+
+
+def _record_feed_read(conn: Connection, channel_id: int, consumed: Position) -> None:
+    """Remember the position the channel has consumed (the cursor it sent), for the managers' feed-lag exception.
+    A poll that repeats the position is recorded once a minute per process, not on every request."""
+    now = time.monotonic()
+    last = _feed_read_recorded.get(channel_id)
+    if last is not None and last[0] == consumed and now - last[1] < FEED_READ_EVERY:
+        return
+    conn.execute(_RECORD_FEED_READ, {"channel": channel_id, "txid": consumed[0], "seq": consumed[1], "at": utcnow()})
+    _feed_read_recorded[channel_id] = (consumed, now)
+
+
 def changes(channel_id: int, buffer: int, after: str | None, limit: int = 100) -> dict[str, Any]:
     """One page of the change feed: ``{"changes": [items with current figures], "next": cursor}``.
 
     Each sku at most once per page; ``next`` is always given (the cursor passed in, or the start, when nothing
-    changed). Raises ValidationError for a malformed ``after`` or a ``limit`` outside 1..1000. Locks nothing.
+    changed). Records the position the channel sent (see :func:`_record_feed_read`). Raises ValidationError for
+    a malformed ``after`` or a ``limit`` outside 1..1000. Locks nothing.
     """
     if not 1 <= limit <= 1000:
         raise ValidationError.one("limit", "must be between 1 and 1000")
-    position = decode_cursor(after)
+    consumed = decode_cursor(after)
     with _autocommit() as conn:
-        product_ids, position = read_log(conn, position, limit)
+        product_ids, position = read_log(conn, consumed, limit)
         items = items_for_products(conn, channel_id, buffer, product_ids)
+        _record_feed_read(conn, channel_id, consumed)
     return {"changes": items, "next": encode_cursor(position)}
+
+
+def unread_changes(consumed: Position, cap: int = 10_000) -> tuple[int, datetime | None]:
+    """How many final log rows follow ``consumed`` (at most ``cap``; more reads as ``cap + 1``), and the time of
+    the first of them (None: nothing unread). Reads only."""
+    with _autocommit() as conn:
+        dialect = conn.dialect.name
+        rows = conn.execute(
+            _LOG_AFTER_TIMES[dialect], {"txid": consumed[0], "seq": consumed[1], "n": cap + 1}
+        ).scalars()
+        times = list(islice(rows, cap + 1))
+    return len(times), (times[0] if times else None)
 
 
 # --- the full feed -----------------------------------------------------------------------------------------

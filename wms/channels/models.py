@@ -154,6 +154,20 @@ class WebhookDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ChannelFeedRead(db.Model):
+    """Where a channel stands in the availability change feed: the cursor it last sent (what it has consumed) and
+    when. The managers' exceptions page lists a channel whose unread changes grow old; ``muted_until`` hides it
+    there for a while once a manager has seen it."""
+
+    __tablename__ = "channel_feed_read"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"), primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    muted_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class WorkerCursor(db.Model):
     """How far a ``wms worker`` stage has read an append-only log, as a (txid, seq) position.
 

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, CompoundSelect, DateTime, bindparam, select, text, union_all
 from sqlalchemy.engine import Connection
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from wms.auth.models import User
 from wms.auth.rules import TOUCH_INTERVAL, normalise_username, token_expiry
 from wms.auth.service import verify_sign_in
-from wms.channels.models import ApiToken, Channel, ChannelLocation
+from wms.channels.models import ApiToken, Channel, ChannelFeedRead, ChannelLocation
 from wms.errors import NotFound, Unauthorized, ValidationError
 from wms.extensions import db
 from wms.locations.models import Location
@@ -325,3 +325,21 @@ def ship_from_locations(session: Session, channel_id: int) -> list[Location]:
     # Sorted here, not by the database, whose collation may order codes differently from one server to another.
     locations.sort(key=lambda loc: (loc.kind != "warehouse", loc.priority, loc.code))
     return locations
+
+
+def mute_feed_lag(channel_code: str, hours: int = 24) -> datetime:
+    """Hide the channel's feed-lag exception for ``hours`` (a manager has seen it and told the integrator); it comes
+    back after that if the channel still lags. Locks the channel's feed row. Raises NotFound when the channel does
+    not exist or has never read the change feed. Returns until when."""
+    until = utcnow() + timedelta(hours=hours)
+    with unit_of_work() as session:
+        row = session.execute(
+            select(ChannelFeedRead)
+            .join(Channel, Channel.id == ChannelFeedRead.channel_id)
+            .where(Channel.code == channel_code)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"channel {channel_code} does not read the change feed", {"channel": channel_code})
+        row.muted_until = until
+    return until

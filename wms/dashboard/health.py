@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from wms.catalog.models import Product
+from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.stock.checks import latest_check
@@ -19,40 +20,74 @@ from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.timeutil import utcnow
 from wms.transfers.replenishment import min_max_rows
 
-LIMIT = 100
 DEFAULT_DAYS = 30
 
 
 @dataclass(frozen=True)
 class Health:
     location: str
-    empty_faces: list[dict[str, Any]]
-    below_min: list[dict[str, Any]]
-    slow: list[dict[str, Any]]
+    location_id: int
+    #: what the last stock check found wrong at this location
     drift: list[str]
     checked_at: datetime | None
     days: int
 
 
-def health(location_code: str, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Health | None:
+def health(location_code: str, days: int = DEFAULT_DAYS) -> Health | None:
+    """The location's heading facts (None: no such location); its lists are :func:`specs`."""
     location = db.session.execute(select(Location).where(Location.code == location_code)).scalar_one_or_none()
     if location is None:
         return None
-    now = now or utcnow()
     check = latest_check()
     drift = [p for p in (check.problems if check else []) if f" {location.code}/" in p or f"at {location.code}:" in p]
-    return Health(
-        location.code,
-        _empty_faces(location.id),
-        [r for r in min_max_rows(location.code) if r["below"]],
-        _slow(location.id, now - timedelta(days=days)),
-        drift,
-        check.started_at if check else None,
-        days,
-    )
+    return Health(location.code, location.id, drift, check.started_at if check else None, days)
 
 
-def _empty_faces(location_id: int) -> list[dict[str, Any]]:
+def specs(view: Health, now: datetime | None = None) -> list[Spec]:
+    """The health page's tables for the location of ``view``."""
+    now = now or utcnow()
+    return [
+        Spec(
+            "faces",
+            (
+                Column("bin", _l("Bin")),
+                Column("sku", _l("Product")),
+                Column("lot", _l("Lot")),
+                Column("asked", _l("Asked"), numeric=True),
+                Column("held", _l("In the bin"), numeric=True),
+                Column("task", _l("Pick task"), numeric=True),
+                Column("order", _l("Order"), numeric=True),
+            ),
+            _empty_faces(view.location_id),
+            "bin",
+        ),
+        Spec(
+            "below",
+            (
+                Column("sku", _l("Product")),
+                Column("name", _l("Name")),
+                Column("projected", _l("Has and coming"), numeric=True),
+                Column("min", _l("Min"), numeric=True),
+                Column("max", _l("Max"), numeric=True),
+            ),
+            lambda: [r for r in min_max_rows(view.location) if r["below"]],
+            "sku",
+        ),
+        Spec(
+            "slow",
+            (
+                Column("sku", _l("Product")),
+                Column("name", _l("Name")),
+                Column("on_hand", _l("On hand"), numeric=True),
+                Column("last", _l("Last movement")),
+            ),
+            _slow(view.location_id, now - timedelta(days=view.days)),
+            "-on_hand",
+        ),
+    ]
+
+
+def _empty_faces(location_id: int) -> Select:
     """Open pick lines whose bin holds fewer sellable units (of the line's product and lot) than they still ask."""
     remaining = TaskLine.qty - TaskLine.done - TaskLine.short
     held = (
@@ -65,8 +100,16 @@ def _empty_faces(location_id: int) -> list[dict[str, Any]]:
         )
         .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(Bin.code, Product.sku, TaskLine.lot, remaining, held, Task.id, TaskLine.order_id)
+    return (
+        select(
+            Bin.code.label("bin"),
+            Product.sku.label("sku"),
+            TaskLine.lot.label("lot"),
+            remaining.label("asked"),
+            held.label("held"),
+            Task.id.label("task"),
+            TaskLine.order_id.label("order"),
+        )
         .join(Task, Task.id == TaskLine.task_id)
         .join(Bin, Bin.id == TaskLine.bin_id)
         .join(Product, Product.id == TaskLine.product_id)
@@ -77,16 +120,10 @@ def _empty_faces(location_id: int) -> list[dict[str, Any]]:
             remaining > 0,
             held < remaining,
         )
-        .order_by(Bin.sequence, Bin.code, Product.sku)
-        .limit(LIMIT)
-    ).all()
-    return [
-        {"bin": b, "sku": sku, "lot": lot or "", "asked": int(want), "held": int(have), "task": task, "order": order}
-        for b, sku, lot, want, have, task, order in rows
-    ]
+    )
 
 
-def _slow(location_id: int, since: datetime) -> list[dict[str, Any]]:
+def _slow(location_id: int, since: datetime) -> Select:
     """Products with sellable units here and no ledger row touching this location's bins since ``since``."""
     here = select(Bin.id).where(Bin.location_id == location_id)
     moved = exists().where(
@@ -102,11 +139,13 @@ def _slow(location_id: int, since: datetime) -> list[dict[str, Any]]:
         )
         .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(Product.sku, Product.name, StockLevel.on_hand_sellable, last)
+    return (
+        select(
+            Product.sku.label("sku"),
+            Product.name.label("name"),
+            StockLevel.on_hand_sellable.label("on_hand"),
+            last.label("last"),
+        )
         .join(Product, Product.id == StockLevel.product_id)
         .where(and_(StockLevel.location_id == location_id, StockLevel.on_hand_sellable > 0), ~moved)
-        .order_by(StockLevel.on_hand_sellable.desc(), Product.sku)
-        .limit(LIMIT)
-    ).all()
-    return [{"sku": sku, "name": name or "", "on_hand": int(q), "last": at} for sku, name, q, at in rows]
+    )

@@ -3,9 +3,7 @@ stock everywhere with its stock card, and the stock card as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from types import SimpleNamespace
 
 from flask import (
     Blueprint,
@@ -16,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,12 +22,13 @@ from flask_wtf import FlaskForm
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
-from wms.dashboard import charts, health, stock
-from wms.dashboard.exceptions import exceptions
-from wms.dashboard.flow import flow
+from wms.channels.service import mute_feed_lag
+from wms.dashboard import charts, exceptions, flow, health, stock
 from wms.dashboard.queries import home_view
+from wms.dashboard.tables import csv_response, tables_or_csv
+from wms.errors import NotFound
 from wms.params import InvalidParameter, parse_int
-from wms.stock.checks import run_check
+from wms.stock.checks import latest_check, run_check
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -45,7 +43,7 @@ def home():
     user = current_staff()
     view = home_view(user)
     # A manager lands on the network at a glance: what waits for them, the search box, the flow's chart.
-    glance = exceptions() if user.role in MANAGERS else None
+    glance = exceptions.glance() if user.role in MANAGERS else None
     return render_template("dashboard/home.html", view=view, glance=glance)
 
 
@@ -117,19 +115,7 @@ def stock_card_csv(sku: str):
     if rows is None:
         abort(404)
 
-    def body(rows: Iterator[list[str]]) -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in rows:
-            writer.writerow(row)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-
-    response = Response(stream_with_context(body(rows)), mimetype="text/csv")
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in sku)
-    response.headers["Content-Disposition"] = f'attachment; filename="stock-card-{safe}.csv"'
-    return response
+    return csv_response(rows, f"stock-card-{sku}.csv")
 
 
 @bp.get("/stock/<path:sku>")
@@ -156,9 +142,33 @@ def stock_product(sku: str):
 @bp.get("/exceptions")
 @roles_required(*MANAGERS)
 def exceptions_page():
+    view = tables_or_csv(exceptions.specs())
+    if isinstance(view, Response):
+        return view
     return render_template(
-        "dashboard/exceptions.html", view=exceptions(), here=url_for("dashboard.exceptions_page"), form=ActionForm()
+        "dashboard/exceptions.html",
+        view=SimpleNamespace(**view),
+        glance=exceptions.glance(),
+        check=latest_check(),
+        here=request.full_path.rstrip("?"),
+        form=ActionForm(),
     )
+
+
+@bp.post("/exceptions/feeds/<code>/mute")
+@roles_required(*MANAGERS)
+def mute_feed(code: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        mute_feed_lag(code)
+    except NotFound:
+        abort(404)
+    flash(
+        _("The feed of %(channel)s is off this list for a day; it comes back if the channel still lags.", channel=code),
+        "success",
+    )
+    return redirect(url_for("dashboard.exceptions_page"), 303)
 
 
 @bp.post("/exceptions/check")
@@ -186,13 +196,19 @@ def health_page():
     view = health.health(code, days) if code else None
     if code and view is None:
         abort(404)
-    return render_template("dashboard/health.html", view=view, locations=locations)
+    lists = tables_or_csv(health.specs(view)) if view else {}
+    if isinstance(lists, Response):
+        return lists
+    return render_template("dashboard/health.html", view=view, lists=SimpleNamespace(**lists), locations=locations)
 
 
 @bp.get("/flow")
 @roles_required(*MANAGERS)
 def flow_page():
-    return render_template("dashboard/flow.html", view=flow())
+    view = tables_or_csv(flow.specs())
+    if isinstance(view, Response):
+        return view
+    return render_template("dashboard/flow.html", view=SimpleNamespace(**view))
 
 
 @bp.after_request
