@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from wms.auth.models import User
 from wms.auth.service import visible_locations
+from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import Location
 from wms.stock.models import StockLevel
@@ -38,6 +40,22 @@ class HomeView:
     locations: list[LocationSummary]
     #: the sum over the listed locations (distinct skus), when there is more than one
     totals: LocationSummary | None = None
+
+
+def locations_spec(view: HomeView) -> Spec:
+    """The home page's locations as a table (sorted, paged and exported like the managers' others)."""
+    return Spec(
+        "locations",
+        (
+            Column("code", _l("Location")),
+            Column("skus_in_stock", _l("SKUs in stock"), numeric=True),
+            Column("on_hand", _l("On hand"), numeric=True),
+            Column("reserved", _l("Reserved"), numeric=True),
+            Column("available", _l("Available"), numeric=True),
+        ),
+        lambda: [{**loc.__dict__, "available": loc.available} for loc in view.locations],
+        "code",
+    )
 
 
 def home_view(user: User) -> HomeView:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -17,6 +18,7 @@ from wms.catalog.models import Barcode, Product
 from wms.channels.availability import availability
 from wms.channels.models import Channel
 from wms.csvcells import csv_text
+from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind, Location
 from wms.orders.models import Order, OrderLine
@@ -120,8 +122,8 @@ class ProductPage:
     track_lots: bool
     locations: list[LocationStock]
     channels: list[dict[str, Any]]
-    orders: list[dict[str, Any]]
-    transfers: list[dict[str, Any]]
+    #: the product's id: its open orders and transfers are tables of :func:`page_specs`
+    product_id: int
 
 
 def product_page(sku: str) -> ProductPage | None:
@@ -172,22 +174,91 @@ def product_page(sku: str) -> ProductPage | None:
         track_lots=bool(product.track_lots),
         locations=[p for p in places.values() if p.bins or p.reserved],
         channels=channels,
-        orders=_open_orders(product.id),
-        transfers=_open_transfers(product.id),
+        product_id=product.id,
     )
 
 
-def _open_orders(product_id: int) -> list[dict[str, Any]]:
-    """Orders with units of the product still reserved somewhere (newest first, at most 100)."""
-    rows = db.session.execute(
+def page_specs(page: ProductPage, product_id: int) -> list[Spec]:
+    """The product page's tables but its stock card: stock by location, channels, open orders, open transfers."""
+    return [
+        Spec(
+            "where",
+            (
+                Column("code", _l("Location")),
+                Column("sellable", _l("Sellable"), numeric=True),
+                Column("reserved", _l("Reserved"), numeric=True),
+                Column("available", _l("Available"), numeric=True),
+                Column("in_transit", _l("In transit"), numeric=True),
+                Column("pickup_shelves", _l("Pickup shelves"), numeric=True),
+                Column("returns", _l("Returns and quarantine"), numeric=True),
+                Column("other", _l("Dock, staging"), numeric=True),
+                Column("bins_text", _l("Bins")),
+            ),
+            lambda: [_where_row(place) for place in page.locations],
+            "code",
+        ),
+        Spec(
+            "channels",
+            (
+                Column("code", _l("Channel")),
+                Column("name", _l("Name")),
+                Column("buffer", _l("Buffer"), numeric=True),
+                Column("available", _l("Available"), numeric=True),
+            ),
+            lambda: page.channels,
+            "code",
+        ),
+        Spec(
+            "orders",
+            (
+                Column("id", _l("Order"), numeric=True),
+                Column("reference", _l("Reference")),
+                Column("channel", _l("Channel")),
+                Column("status", _l("Status")),
+                Column("location", _l("Where")),
+                Column("reserved", _l("Reserved"), numeric=True),
+                Column("created_at", _l("Placed")),
+            ),
+            _open_orders(product_id),
+            "-id",
+        ),
+        Spec(
+            "transfers",
+            (
+                Column("id", _l("Transfer"), numeric=True),
+                Column("status", _l("Status")),
+                Column("from", _l("From")),
+                Column("to", _l("To")),
+                Column("shipped", _l("Shipped"), numeric=True),
+                Column("qty", _l("Units"), numeric=True),
+            ),
+            _open_transfers(product_id),
+            "-id",
+        ),
+    ]
+
+
+def _where_row(place: LocationStock) -> dict[str, Any]:
+    bins = "; ".join(
+        f"{b['bin']} {b['qty']}"
+        + (f" lot {b['lot']}" if b["lot"] else "")
+        + ("" if b["status"] == "sellable" else f" {b['status']}")
+        for b in place.bins
+    )
+    return {**place.__dict__, "available": place.available, "bins_text": bins}
+
+
+def _open_orders(product_id: int) -> Select:
+    """Orders with units of the product still reserved somewhere, per order and location."""
+    return (
         select(
-            Order.id,
-            Order.external_id,
-            Order.status,
-            Order.created_at,
-            Channel.code,
-            Location.code,
-            func.sum(Reservation.open_qty),
+            Order.id.label("id"),
+            Order.external_id.label("reference"),
+            Channel.code.label("channel"),
+            Order.status.label("status"),
+            Location.code.label("location"),
+            func.sum(Reservation.open_qty).label("reserved"),
+            Order.created_at.label("created_at"),
         )
         .join(OrderLine, OrderLine.order_id == Order.id)
         .join(Reservation, Reservation.order_line_id == OrderLine.id)
@@ -195,38 +266,41 @@ def _open_orders(product_id: int) -> list[dict[str, Any]]:
         .join(Location, Location.id == Reservation.location_id)
         .where(OrderLine.product_id == product_id, Reservation.open_qty > 0, Channel.code != TRANSFERS_CHANNEL)
         .group_by(Order.id, Order.external_id, Order.status, Order.created_at, Channel.code, Location.code)
-        .order_by(Order.id.desc())
-        .limit(100)
-    ).all()
-    return [
-        {
-            "id": oid,
-            "reference": ext,
-            "status": status,
-            "created_at": created,
-            "channel": channel,
-            "location": loc,
-            "reserved": int(units),
-        }
-        for oid, ext, status, created, channel, loc, units in rows
-    ]
+    )
 
 
-def _open_transfers(product_id: int) -> list[dict[str, Any]]:
+def _open_transfers(product_id: int) -> Select:
     source, target = aliased(Location), aliased(Location)
-    rows = db.session.execute(
-        select(Transfer.id, Transfer.status, source.code, target.code, TransferLine.qty, TransferLine.shipped)
+    return (
+        select(
+            Transfer.id.label("id"),
+            Transfer.status.label("status"),
+            source.code.label("from"),
+            target.code.label("to"),
+            TransferLine.shipped.label("shipped"),
+            TransferLine.qty.label("qty"),
+        )
         .join(TransferLine, TransferLine.transfer_id == Transfer.id)
         .join(source, source.id == Transfer.from_location_id)
         .join(target, target.id == Transfer.to_location_id)
         .where(TransferLine.product_id == product_id, Transfer.status.in_(OPEN_TRANSFER_STATUSES))
-        .order_by(Transfer.id.desc())
-        .limit(100)
-    ).all()
-    return [
-        {"id": tid, "status": status, "from": src, "to": dst, "qty": int(qty), "shipped": int(shipped)}
-        for tid, status, src, dst, qty, shipped in rows
-    ]
+    )
+
+
+def search_spec(hits: list[Hit]) -> Spec:
+    """The search's hits as a table (sorted and exported like the others; the search itself ranks them)."""
+    return Spec(
+        "hits",
+        (
+            Column("sku", _l("Sku")),
+            Column("name", _l("Name")),
+            Column("on_hand", _l("On hand"), numeric=True),
+            Column("reserved", _l("Reserved"), numeric=True),
+            Column("available", _l("Available"), numeric=True),
+        ),
+        lambda: [{**h.__dict__, "available": h.available, "rank": i} for i, h in enumerate(hits)],
+        "rank",
+    )
 
 
 # --- the stock card -------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
 from wms.channels.service import mute_feed_lag
 from wms.dashboard import charts, exceptions, flow, health, stock
-from wms.dashboard.queries import home_view
+from wms.dashboard.queries import home_view, locations_spec
 from wms.dashboard.tables import csv_response, tables_or_csv
 from wms.errors import NotFound
 from wms.params import InvalidParameter, parse_int
@@ -42,9 +42,12 @@ class ActionForm(FlaskForm):
 def home():
     user = current_staff()
     view = home_view(user)
+    places = tables_or_csv([locations_spec(view)])
+    if isinstance(places, Response):
+        return places
     # A manager lands on the network at a glance: what waits for them, the search box, the flow's chart.
     glance = exceptions.glance() if user.role in MANAGERS else None
-    return render_template("dashboard/home.html", view=view, glance=glance)
+    return render_template("dashboard/home.html", view=view, glance=glance, places=places["locations"])
 
 
 @bp.get("/stock")
@@ -52,9 +55,12 @@ def home():
 def stock_search():
     query = request.args.get("q", "")
     hits = stock.search(query) if query.strip() else []
-    if len(hits) == 1:  # a scanned barcode or a whole sku names one product: open it
+    if len(hits) == 1 and not request.args.get("csv"):  # a scanned barcode or a whole sku names one product
         return redirect(url_for("dashboard.stock_product", sku=hits[0].sku, lot=hits[0].lot or None), 303)
-    return render_template("dashboard/stock_search.html", query=query, hits=hits)
+    view = tables_or_csv([stock.search_spec(hits)])
+    if isinstance(view, Response):
+        return view
+    return render_template("dashboard/stock_search.html", query=query, hits=view["hits"])
 
 
 @bp.get("/stock/search.json")
@@ -124,11 +130,15 @@ def stock_product(sku: str):
     page = stock.product_page(sku)
     if page is None:
         abort(404)
+    lists = tables_or_csv(stock.page_specs(page, page.product_id))
+    if isinstance(lists, Response):
+        return lists
     flt, problems = stock.parse_card_filter(request.args)
     card = stock.stock_card(sku, flt, _page_number(), request.args.get("sort", "newest"))
     return render_template(
         "dashboard/stock_product.html",
         page=page,
+        lists=SimpleNamespace(**lists),
         card=card,
         flt=flt,
         problems=problems,
