@@ -53,8 +53,9 @@ def locations_spec(view: HomeView) -> Spec:
             Column("reserved", _l("Reserved"), numeric=True),
             Column("available", _l("Available"), numeric=True),
         ),
-        lambda: [{**loc.__dict__, "available": loc.available} for loc in view.locations],
-        "code",
+        # By default in the order the locations are listed everywhere: warehouses first.
+        lambda: [{**loc.__dict__, "available": loc.available, "rank": i} for i, loc in enumerate(view.locations)],
+        "rank",
     )
 
 
