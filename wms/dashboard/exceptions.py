@@ -2,7 +2,7 @@
 flagged by floor work (a short pick with nowhere else to pick from, a count that took reserved units, a transfer
 that arrived short), counts over the threshold, print jobs that failed or whose outcome is unknown, webhooks
 failing, channels whose change feed lags, transfers received with a variance. Each list is a table of
-:mod:`wms.dashboard.tables`; the home page's glance counts them. Reads only; no locks."""
+:mod:`wms.tables`; the home page's glance counts them. Reads only; no locks."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from sqlalchemy.orm import aliased
 
 from wms.channels.availability import unread_changes
 from wms.channels.models import Channel, ChannelFeedRead, Webhook, WebhookDelivery
-from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import Location
 from wms.orders.models import Order
 from wms.printing.models import Printer, PrintJob
 from wms.stock.checks import latest_check
+from wms.tables import Column, Spec
 from wms.tasks.models import Task, TaskKind, TaskStatus
 from wms.timeutil import utcnow
 from wms.transfers.models import Transfer, TransferStatus

@@ -2,7 +2,7 @@
 the age of the oldest; waves released and their progress; pick productivity per picker and per zone (from the
 ledger's pick rows: each names who picked, from which bin, for which order); click & collect per store (to stage,
 on the way, ready, overdue, expired this week); returns waiting for intake, in quarantine, and taken in this week
-(refunds due); transfers on the way and late. Each is a table of :mod:`wms.dashboard.tables` (grouped reads
+(refunds due); transfers on the way and late. Each is a table of :mod:`wms.tables` (grouped reads
 only; no locks)."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
 
 from wms.channels.models import Channel
-from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.orders.models import Order, OrderLine
@@ -25,6 +24,7 @@ from wms.picking.queries import recent_waves
 from wms.picking.rules import zone_of
 from wms.returns.models import Return
 from wms.stock.models import Reservation, StockMovement
+from wms.tables import Column, Spec
 from wms.timeutil import utcnow
 from wms.transfers.models import OPEN_TRANSFER_STATUSES, Transfer
 from wms.transfers.service import TRANSFERS_CHANNEL

@@ -11,11 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from wms.catalog.models import Product
-from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.stock.checks import latest_check
 from wms.stock.models import StockLevel, StockMovement, StockQuant
+from wms.tables import Column, Spec
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.timeutil import utcnow
 from wms.transfers.replenishment import min_max_rows

@@ -9,10 +9,10 @@ from sqlalchemy import case, func, select
 
 from wms.auth.models import User
 from wms.auth.service import visible_locations
-from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import Location
 from wms.stock.models import StockLevel
+from wms.tables import Column, Spec
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from wms.catalog.models import Barcode, Product
 from wms.channels.availability import availability
 from wms.channels.models import Channel
 from wms.csvcells import csv_text
-from wms.dashboard.tables import Column, Spec
 from wms.extensions import db
 from wms.locations.models import SELLABLE_BIN_KINDS, Bin, BinKind, Location
 from wms.orders.models import Order, OrderLine
 from wms.stock.models import MOVEMENT_REASONS, Reservation, StockLevel, StockMovement, StockQuant
+from wms.tables import Column, Spec
 from wms.timeutil import isoformat
 from wms.transfers.models import OPEN_TRANSFER_STATUSES, Transfer, TransferLine
 from wms.transfers.service import TRANSFERS_CHANNEL

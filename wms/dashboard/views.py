@@ -25,10 +25,10 @@ from wms.auth.current import current_staff
 from wms.channels.service import mute_feed_lag
 from wms.dashboard import charts, exceptions, flow, health, stock
 from wms.dashboard.queries import home_view, locations_spec
-from wms.dashboard.tables import csv_response, tables_or_csv
 from wms.errors import NotFound
 from wms.params import InvalidParameter, parse_int
 from wms.stock.checks import latest_check, run_check
+from wms.tables import csv_response, tables_or_csv
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 

@@ -6,14 +6,18 @@ Thin views: check the form, call one service function, render.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from dataclasses import asdict
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from wms.auth.access import MANAGERS, roles_required
 from wms.auth.current import current_staff
 from wms.auth.service import visible_locations
 from wms.errors import InsufficientStock, NotFound, ValidationError
+from wms.tables import Column, Spec, table, tables_or_csv
 from wms.transfers.replenishment import min_max_rows, remove_min_max, set_min_max, suggestions, transfers_from
 from wms.transfers.rules import parse_lines
 from wms.transfers.service import create_transfer, find_transfers, transfer_view
@@ -25,14 +29,42 @@ class ActionForm(FlaskForm):
     """No fields: the CSRF token of a form whose fields the view reads itself."""
 
 
+def _transfer_row(view: dict) -> dict:
+    items = "; ".join(f"{x['sku']} {x['shipped']}/{x['received']}/{x['damaged']} of {x['qty']}" for x in view["lines"])
+    return {**view, "items": items}
+
+
+def _transfers_spec(only_open: bool) -> Spec:
+    return Spec(
+        "transfers",
+        (
+            Column("id", _l("Transfer"), numeric=True),
+            Column("from", _l("From")),
+            Column("to", _l("To")),
+            Column("status", _l("Status")),
+            Column("order_id", _l("For order"), numeric=True),
+            Column("items", _l("Items: shipped / received / damaged of asked")),
+            Column("variance", _l("Variance")),
+            Column("created_at", _l("Made")),
+        ),
+        lambda: [
+            _transfer_row(transfer_view(t))
+            for t in find_transfers(current_staff(), status="open" if only_open else None)
+        ],
+        "-id",
+    )
+
+
 @bp.get("/transfers")
 @roles_required(*MANAGERS)
 def transfers_page():
     status = request.args.get("status") or None
-    shown = [transfer_view(t) for t in find_transfers(current_staff(), status="open" if status == "open" else None)]
+    shown = tables_or_csv([_transfers_spec(status == "open")])
+    if isinstance(shown, Response):
+        return shown
     return render_template(
         "transfers/transfers.html",
-        transfers=shown,
+        transfers=shown["transfers"],
         locations=visible_locations(current_staff()),
         form=ActionForm(),
         typed={"from": "", "to": "", "lines": ""},
@@ -71,10 +103,9 @@ def new_transfer():
             return redirect(url_for("transfers.transfers_page"), 303)
     for problem in problems:
         flash(problem, "error")
-    shown = [transfer_view(t) for t in find_transfers(current_staff())]
     return render_template(
         "transfers/transfers.html",
-        transfers=shown,
+        transfers=table(_transfers_spec(False)),
         locations=visible_locations(current_staff()),
         form=ActionForm(),
         typed={"from": source, "to": target, "lines": text},
@@ -85,25 +116,54 @@ def new_transfer():
 # --- replenishment ------------------------------------------------------------------------------------------------
 
 
+def _replenishment_specs(location: str | None, rows: list[dict]) -> list[Spec]:
+    """The suggestions (the ones to act on) and the min/max rules, as tables."""
+    return [
+        Spec(
+            "suggestions",
+            (
+                Column("sku", _l("Product")),
+                Column("source", _l("From")),
+                Column("location", _l("To")),
+                Column("qty", _l("Qty"), numeric=True),
+                Column("projected", _l("Has and coming"), numeric=True),
+                Column("min_qty", _l("Min"), numeric=True),
+                Column("max_qty", _l("Max"), numeric=True),
+            ),
+            lambda: [{**asdict(s), "rank": i} for i, s in enumerate(suggestions(location, rows))],
+            "rank",
+        ),
+        Spec(
+            "rules",
+            (
+                Column("location", _l("Location")),
+                Column("sku", _l("Product")),
+                Column("name", _l("Name")),
+                Column("available", _l("Available"), numeric=True),
+                Column("incoming", _l("Coming"), numeric=True),
+                Column("min", _l("Min"), numeric=True),
+                Column("max", _l("Max"), numeric=True),
+                Column("below", _l("Below min")),
+            ),
+            lambda: rows,
+            "location",
+        ),
+    ]
+
+
 @bp.get("/replenishment")
 @roles_required(*MANAGERS)
 def replenishment_page():
     location = request.args.get("location") or None
     rows = min_max_rows(location)
-    # The rules page by page (a chain keeps thousands); the suggestions are all of them, the ones to act on.
-    per_page = 50
-    pages = max(1, -(-len(rows) // per_page))
-    try:
-        page = min(max(1, int(request.args.get("page", "1"))), pages)
-    except ValueError:
-        page = 1
+    lists = tables_or_csv(_replenishment_specs(location, rows))
+    if isinstance(lists, Response):
+        return lists
     return render_template(
         "transfers/replenishment.html",
-        rules=rows[(page - 1) * per_page : page * per_page],
+        rules=lists["rules"],
         rules_total=len(rows),
-        page=page,
-        pages=pages,
-        suggested=suggestions(location, rows),
+        suggested=lists["suggestions"],
         locations=visible_locations(current_staff()),
         location=location,
         form=ActionForm(),

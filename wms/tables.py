@@ -52,7 +52,8 @@ class Spec:
     columns: tuple[Column, ...]
     source: Source
     default_sort: str
-    page_size: int = PAGE_SIZE
+    #: rows per page (None: :data:`PAGE_SIZE`)
+    page_size: int | None = None
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -149,7 +150,7 @@ def table(spec: Spec, args: Mapping[str, str] | None = None) -> Table:
     args.pop("csv", None)
     key, descending = _sort_of(spec, args)
     page = _page_of(spec, args)
-    size = spec.page_size
+    size = spec.page_size or PAGE_SIZE
     if isinstance(spec.source, Select):
         query = _ordered(spec.source, key, descending).offset((page - 1) * size).limit(size + 1)
         rows = [dict(r) for r in db.session.execute(query).mappings()]
