@@ -8,7 +8,7 @@ import json
 import random
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.factories import add_stock, make_bin, make_location, make_product, make_world, order_body
@@ -311,3 +311,33 @@ def test_feed_closed_early_gives_its_connections_back(any_app, monkeypatch):
     while db.engine.pool.checkedout() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert db.engine.pool.checkedout() == 0
+
+
+def test_the_feed_records_what_each_channel_consumed_and_counts_what_it_has_not(any_app, monkeypatch):
+    """The position a channel sends is recorded (for the managers' feed-lag exception); what follows it is counted
+    with the time of the first unread change, on both databases' log orders."""
+    from wms.channels import availability as module
+    from wms.channels.availability import decode_cursor, unread_changes
+    from wms.channels.models import ChannelFeedRead
+
+    monkeypatch.setattr(module, "_feed_read_recorded", {})
+    monkeypatch.setattr(module, "FEED_READ_EVERY", 0.0)
+    make_world(stock_a=5, stock_b=5)
+    channel = _channel("MKT", ship_from=["WH1"])
+    settle()
+    logged = db.session.execute(text("SELECT count(*) FROM stock_change")).scalar_one()
+    assert logged >= 2
+    db.session.rollback()  # a read snapshot of its own would not see the feed's write
+    start = changes(channel, 0, None, 1)
+    (row,) = db.session.execute(select(ChannelFeedRead)).scalars()
+    assert (row.channel_id, row.txid, row.seq) == (channel, 0, 0)
+    unread, oldest = unread_changes((0, 0))
+    assert unread == logged and oldest is not None
+    # it consumed its first page: what is left is what followed that page's cursor
+    db.session.rollback()
+    changes(channel, 0, start["next"], 1)
+    (row,) = db.session.execute(select(ChannelFeedRead)).scalars()
+    assert (row.txid, row.seq) == decode_cursor(start["next"]) != (0, 0)
+    left = unread_changes((row.txid, row.seq))[0]
+    assert 0 < left < logged
+    assert unread_changes((0, 0), cap=1)[0] == 2  # more than the cap reads as cap + 1

@@ -4,6 +4,8 @@ clerks and pickers may not open it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -104,3 +106,50 @@ def test_stock_drift_is_found_by_the_check_and_shown(client, floor, app):
     assert flashes(html) == ["Problems the stock check found: 1."]
     problems = html.split('id="check-problems"', 1)[1].split("</ul>", 1)[0]
     assert "A in WH1/A-01" in problems and "ledger says 10, stored 9" in problems
+
+
+@pytest.fixture
+def feed_reads(monkeypatch):
+    """Every feed read recorded (the once-a-minute throttle of a process would hide a test's reads)."""
+    from wms.channels import availability
+
+    monkeypatch.setattr(availability, "_feed_read_recorded", {})
+    monkeypatch.setattr(availability, "FEED_READ_EVERY", 0.0)
+
+
+def test_a_channel_whose_change_feed_lags_is_listed_until_it_reads_or_is_muted(client, floor, feed_reads):
+    from wms.stock.models import StockChange
+    from wms.timeutil import utcnow
+
+    api = {"Authorization": f"Bearer {floor['token']}"}
+    first = client.get("/api/v1/availability/changes", headers=api).json
+    sign_in(client, "boss")
+    # The channel has read nothing yet (no cursor): the stock it was told nothing about is fresh: no lag yet.
+    assert 'id="ex-feed-WEB"' not in client.get("/exceptions").get_data(as_text=True)
+    db.session.execute(update(StockChange).values(created_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    html = client.get("/exceptions").get_data(as_text=True)
+    row = html.split('id="ex-feed-WEB"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-label="Unread changes">3<' in row  # the floor's three receipts, unread for an hour
+    assert 'id="exceptions-total">1<' in html
+    # it sends the cursor of its first page: it has consumed those changes, nothing older waits
+    client.get(f"/api/v1/availability/changes?after={first['next']}", headers=api)
+    assert 'id="ex-feed-WEB"' not in client.get("/exceptions").get_data(as_text=True)
+    # it starts over from the beginning (lost its cursor): it lags again; a manager who has told the integrator
+    # hides it for a day
+    client.get("/api/v1/availability/changes", headers=api)
+    assert 'id="ex-feed-WEB"' in client.get("/exceptions").get_data(as_text=True)
+    r = client.post("/exceptions/feeds/WEB/mute")
+    assert r.status_code == 303
+    assert 'id="ex-feed-WEB"' not in client.get("/exceptions").get_data(as_text=True)
+    assert client.post("/exceptions/feeds/NOPE/mute").status_code == 404
+
+
+def test_a_channel_that_never_reads_the_change_feed_does_not_lag(client, floor, feed_reads):
+    from wms.stock.models import StockChange
+    from wms.timeutil import utcnow
+
+    db.session.execute(update(StockChange).values(created_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
+    sign_in(client, "boss")
+    assert 'id="ex-feed-' not in client.get("/exceptions").get_data(as_text=True)
