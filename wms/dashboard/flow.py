@@ -67,7 +67,7 @@ def specs(now: datetime | None = None) -> list[Spec]:
                 Column("tasks", _l("Tasks"), numeric=True),
                 Column("lines_done", _l("Lines picked"), numeric=True),
                 Column("lines", _l("Lines"), numeric=True),
-                Column("progress", _l("Progress (%)"), numeric=True),
+                Column("progress", _l("Progress"), numeric=True),
             ),
             _waves,
             "-wave",

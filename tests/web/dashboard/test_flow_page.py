@@ -8,7 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.factories import order_body
 from tests.integration.transfers.transfer_floor import make_transfer_floor, pickup_order
@@ -65,4 +65,45 @@ def test_the_work_as_it_stands(client, floor):
     assert exported.mimetype == "text/csv"
     assert list(csv.DictReader(io.StringIO(exported.get_data(as_text=True)))) == [
         {"From": "WH1", "To": "ST1", "To ship": "0", "In transit": "1", "Late (over 2 days)": "1"}
+    ]
+
+
+def test_waves_and_pick_productivity(client, floor):
+    from tests.integration.transfers.transfer_floor import GTINS, users
+    from wms.picking.service import release_wave
+    from wms.tasks.models import Task
+    from wms.tasks.service import apply_scan
+
+    first, _ = place_order(floor["channel"], order_body("WEB-1", [("A", 2)]))
+    place_order(floor["channel"], order_body("WEB-2", [("B", 1)]))
+    wave = release_wave("WH1", actor="boss")
+    piotr = users()["piotr"]
+    (task_id,) = [
+        t.id
+        for t in db.session.execute(select(Task).where(Task.kind == "pick")).scalars()
+        if first.id in t.reference["orders"]
+    ]
+    db.session.rollback()
+    # WEB-1's line: two units of A from A-01, scanned one by one (one line, two ledger rows)
+    for n, code in enumerate(["T-1", "A-01", GTINS["A"], GTINS["A"]]):
+        apply_scan(task_id, f"s{n}", code, None, piotr)
+    sign_in(client, "boss")
+    html = client.get("/flow").get_data(as_text=True)
+    cells = row(html, f'id="flow-wave-{wave["id"]}"')
+    # location, released, by, orders, tasks done, tasks, lines picked, lines, progress
+    assert cells[0] == "WH1" and cells[2] == "boss" and cells[3:8] == ["2", "1", "1", "1", "2"] or cells
+    pickers = list(csv.DictReader(io.StringIO(client.get("/flow?csv=pickers").get_data(as_text=True))))
+    assert pickers == [
+        {"Picker": "piotr", "Lines picked": "1", "Units": "2", "Hours picking": "1", "Lines per hour": "1.0"}
+    ]
+    zones = list(csv.DictReader(io.StringIO(client.get("/flow?csv=zones").get_data(as_text=True))))
+    assert zones == [
+        {
+            "Location": "WH1",
+            "Zone": "A",
+            "Lines picked": "1",
+            "Units": "2",
+            "Hours picking": "1",
+            "Lines per hour": "1.0",
+        }
     ]
