@@ -6,8 +6,11 @@ Thin views: parse the form, call one service (or read) function, render.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -17,12 +20,14 @@ from wms.auth.current import current_staff
 from wms.auth.rules import safe_next
 from wms.auth.service import visible_locations
 from wms.errors import NotFound, ValidationError
+from wms.locations.models import Location
 from wms.orders.service import clear_attention
 from wms.params import MAX_ID
 from wms.picking import queries, service
 from wms.picking.rules import WaveOptions
 from wms.printing.queries import visible_printers
 from wms.printing.views import print_form, read_print_form, web_key
+from wms.tables import Column, Spec, tables_or_csv
 
 bp = Blueprint("picking", __name__, template_folder="templates")
 
@@ -61,17 +66,40 @@ def _pdf_print_form(location_code: str):
 @roles_required(*MANAGERS)
 def waves():
     location, locations = _location(request.args.get("location"))
+    due = tables_or_csv([_due_spec(location)])
+    if isinstance(due, Response):
+        return due
     return render_template(
         "picking/waves.html",
         location=location,
         locations=locations,
-        due=queries.due_orders(location),
+        due=due["due"],
         flagged=queries.flagged_orders(location),
         waves=queries.recent_waves(location),
         form=ActionForm(),
         print_form=_pdf_print_form(location.code),
         default_max_orders=WaveOptions().max_orders,
         max_orders=service.MAX_WAVE_ORDERS,
+    )
+
+
+def _due_spec(location: Location) -> Spec:
+    """The orders due for picking at ``location`` as a table: urgent first, then oldest, until sorted."""
+    return Spec(
+        "due",
+        (
+            Column("external_id", _l("Order")),
+            Column("channel", _l("Channel")),
+            Column("fulfilment", _l("Fulfilment")),
+            Column("status", _l("Status")),
+            Column("created_at", _l("Placed")),
+            Column("age_minutes", _l("Age (minutes)"), numeric=True),
+            Column("lines", _l("Lines"), numeric=True),
+            Column("units", _l("Units"), numeric=True),
+            Column("urgent", _l("Urgent")),
+        ),
+        lambda: [{**asdict(order), "rank": n} for n, order in enumerate(queries.due_orders(location))],
+        "rank",
     )
 
 
