@@ -3,6 +3,8 @@ product at once; the exceptions panel refreshes itself without a reload and reso
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from sqlalchemy import update
 
@@ -15,6 +17,11 @@ from wms.orders.models import Order
 pytest.importorskip("playwright.sync_api", reason="browser tests: the playwright package is not installed")
 
 DESKTOP = {"width": 1280, "height": 800}
+
+
+def _csv_rows(path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 @pytest.fixture
@@ -39,7 +46,36 @@ def test_search_as_you_type_and_by_a_scan(desk, live_server):
     desk.keyboard.press("Enter")
     desk.wait_for_url(f"{live_server.url}/stock/KT-1*")
     assert "Patelnia" in desk.inner_text("h1")
-    desk.click("#card-csv")  # the stock card exports (a download, not a page)
+    # drill down to the stock card and export it: a download, parsed as a spreadsheet would
+    with desk.expect_download() as download:
+        desk.click("#card-csv")
+    rows = _csv_rows(download.value.path())
+    assert rows and set(rows[0]) >= {"at", "qty", "reason", "actor"}
+    assert all(r["qty"].lstrip("-").isdigit() for r in rows)
+
+
+def test_a_table_sorts_pages_and_exports_to_csv(desk, live_server):
+    from wms.transfers.replenishment import set_min_max
+
+    with live_server.app.app_context():
+        for sku in ("KT-1", "LOT-1", "BOX-9"):
+            set_min_max("ST1", sku, 1, 5, actor="boss")
+        db.session.remove()
+    desk.goto(f"{live_server.url}/replenishment")
+    # sort the min/max rules by product, descending (two clicks on the header), then export what is shown
+    header = desk.locator("table.min-max th", has_text="Product")
+    header.locator("a.sort").click()
+    desk.wait_for_url("**rules-sort=sku*")
+    desk.locator("table.min-max th", has_text="Product").locator("a.sort").click()
+    desk.wait_for_url("**rules-sort=-sku*")
+    assert desk.locator("table.min-max th", has_text="Product").get_attribute("aria-sort") == "descending"
+    shown = desk.locator("table.min-max tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+    with desk.expect_download() as download:
+        desk.locator("nav.table-pager[data-table=rules] a.csv").click()
+    assert download.value.suggested_filename == "rules.csv"
+    rows = _csv_rows(download.value.path())
+    assert [f"rule-{r['Location']}-{r['Product']}" for r in rows] == shown
+    assert [r["Product"] for r in rows] == sorted((r["Product"] for r in rows), reverse=True)
 
 
 def test_the_exceptions_panel_refreshes_itself_and_settles_a_flag(desk, live_server):
