@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "COUNT_VARIANCE_UNITS": 5,  # a count's variance over both this many units ...
     "COUNT_VARIANCE_PERCENT": 10.0,  # ... and this % of the expected quantity waits for a manager's approval
     "STOCK_CHECK_MINUTES": 60.0,  # the worker recomputes every quantity from the ledger this often (wms.stock.checks)
+    "STOCK_SUMMARY_MINUTES": 1.0,  # the worker re-sums the locations' stock for the home page this often
+    "SHIP_CUTOFF": "15:00",  # carriers collect daily at HH:MM local time: orders in before it leave that day
     "FEED_LAG_MINUTES": 15.0,  # a channel whose oldest unread availability change is older lags (/exceptions)
     "SSCC_PREFIX": "0000000",  # the GS1 company prefix of parcels' SSCCs (shipping labels)
     "SHIP_FROM": None,  # sender addresses by location code ({"WH1": {"name", "line1", ...}}): wms.cfg only
@@ -54,6 +56,7 @@ _INT |= {"BEHIND_PROXY", "LOGIN_FAILURES_PER_USER", "LOGIN_FAILURES_PER_ADDRESS"
 _INT |= {"LONGPOLL_SLOTS", "COUNT_VARIANCE_UNITS"}
 _FLOAT = {
     "STOCK_CHECK_MINUTES",
+    "STOCK_SUMMARY_MINUTES",
     "FEED_LAG_MINUTES",
     "SESSION_IDLE_MINUTES",
     "WEBHOOK_TIMEOUT",

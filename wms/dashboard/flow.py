@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
@@ -21,11 +22,11 @@ from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.orders.models import Order, OrderLine
 from wms.picking.queries import recent_waves
-from wms.picking.rules import zone_of
+from wms.picking.rules import parse_cutoff, ship_by, zone_of
 from wms.returns.models import Return
 from wms.stock.models import Reservation, StockMovement
 from wms.tables import Column, Spec
-from wms.timeutil import utcnow
+from wms.timeutil import time_zone, utcnow
 from wms.transfers.models import OPEN_TRANSFER_STATUSES, Transfer
 from wms.transfers.service import TRANSFERS_CHANNEL
 
@@ -34,6 +35,8 @@ WORKING = ("reserved", "in_transit", "picking", "packed", "ready_for_pickup")
 #: a transfer on the way longer than this is late
 LATE_AFTER = timedelta(days=2)
 WEEK = timedelta(days=7)
+#: the carrier's daily collection, local time at each location (setting ``SHIP_CUTOFF``)
+DEFAULT_CUTOFF = "15:00"
 #: the window of pick productivity: a day covers every shift
 PRODUCTIVITY_WINDOW = timedelta(hours=24)
 #: waves the flow page follows
@@ -50,9 +53,11 @@ def specs(now: datetime | None = None) -> list[Spec]:
                 Column("location", _l("Location")),
                 Column("status", _l("Status")),
                 Column("orders", _l("Orders"), numeric=True),
+                Column("due_next", _l("Due by the next cut-off"), numeric=True),
+                Column("late", _l("Past their cut-off"), numeric=True),
                 Column("oldest", _l("Oldest")),
             ),
-            _orders(),
+            lambda: _orders(now),
             "location",
         ),
         Spec(
@@ -137,28 +142,42 @@ def specs(now: datetime | None = None) -> list[Spec]:
     ]
 
 
-def _orders() -> Select:
-    """Customers' orders being worked, per location holding their units (a split order counts at each) and status,
-    with the oldest one's time."""
-    per_location = (
-        select(Order.id, Order.status, Order.created_at, Reservation.location_id)
+def _cutoff() -> time:
+    return parse_cutoff(str(current_app.config.get("SHIP_CUTOFF") or DEFAULT_CUTOFF))
+
+
+def _orders(now: datetime) -> list[dict[str, Any]]:
+    """Customers' orders being worked, per location holding their units (a split order counts at each) and status:
+    how many, the oldest, and against the carrier cut-off (``SHIP_CUTOFF``, local time at the location): how many
+    have missed it (still here after the cut-off they should have left by) and how many must leave by the next."""
+    rows = db.session.execute(
+        select(Order.id, Order.status, Order.created_at, Location.code, Location.timezone)
         .join(OrderLine, OrderLine.order_id == Order.id)
         .join(Reservation, Reservation.order_line_id == OrderLine.id)
+        .join(Location, Location.id == Reservation.location_id)
         .join(Channel, Channel.id == Order.channel_id)
         .where(Order.status.in_(WORKING), Channel.code != TRANSFERS_CHANNEL)
         .distinct()
-        .subquery()
-    )
-    return (
-        select(
-            Location.code.label("location"),
-            per_location.c.status.label("status"),
-            func.count().label("orders"),
-            func.min(per_location.c.created_at).label("oldest"),
+    ).all()
+    cutoff = _cutoff()
+    fallback = str(current_app.config.get("TIMEZONE") or "UTC")
+    zones: dict[str | None, Any] = {}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for _id, status, created_at, code, zone_name in rows:
+        if zone_name not in zones:
+            zones[zone_name] = time_zone(zone_name or fallback)
+        zone = zones[zone_name]
+        due = ship_by(created_at, cutoff, zone)
+        next_cutoff = ship_by(now, cutoff, zone)
+        group = groups.setdefault(
+            (code, status),
+            {"location": code, "status": status, "orders": 0, "oldest": created_at, "late": 0, "due_next": 0},
         )
-        .join(Location, Location.id == per_location.c.location_id)
-        .group_by(Location.code, per_location.c.status)
-    )
+        group["orders"] += 1
+        group["oldest"] = min(group["oldest"], created_at, key=_aware)
+        group["late"] += due <= now
+        group["due_next"] += now < due <= next_cutoff
+    return list(groups.values())
 
 
 def _waves() -> Iterator[dict[str, Any]]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Literal, NamedTuple
 
 __all__ = ["DueLine", "OrderRef", "PickLine", "PickTask", "WaveOptions", "build_waves", "order_priority", "zone_of"]
@@ -218,3 +218,24 @@ def _task(location_id: int, zone: str, orders: list[tuple[OrderRef, list[DueLine
     return PickTask(
         location_id=location_id, zone=zone, orders=tuple(order_id for order_id, _ in orders), lines=tuple(pick_lines)
     )
+
+
+def ship_by(placed_at: datetime, cutoff: time, zone: tzinfo) -> datetime:
+    """The carrier cut-off an order placed at ``placed_at`` has to leave by (UTC): that day's ``cutoff`` in the
+    location's ``zone`` when it came in before it, else the next day's (every day: carriers' collection calendars
+    are not modelled). A naive ``placed_at`` is UTC."""
+    if placed_at.tzinfo is None:
+        placed_at = placed_at.replace(tzinfo=UTC)
+    local = placed_at.astimezone(zone)
+    day = local.date()
+    if local.timetz().replace(tzinfo=None) >= cutoff:
+        day += timedelta(days=1)
+    return datetime.combine(day, cutoff, tzinfo=zone).astimezone(UTC)
+
+
+def parse_cutoff(text: str) -> time:
+    """``HH:MM`` (the ``SHIP_CUTOFF`` setting) as a time; raises ValueError otherwise."""
+    hours, sep, minutes = (text or "").strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError(f"{text!r} is not a time of day as HH:MM, e.g. 15:00")
+    return time(int(hours), int(minutes))

@@ -107,3 +107,15 @@ def test_waves_and_pick_productivity(client, floor):
             "Lines per hour": "1.0",
         }
     ]
+
+
+def test_orders_against_the_carriers_cut_off(client, floor):
+    fresh, _ = place_order(floor["channel"], order_body("WEB-NEW", [("A", 1)]))
+    old, _ = place_order(floor["channel"], order_body("WEB-OLD", [("B", 1)]))
+    db.session.execute(update(Order).where(Order.id == old.id).values(created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    sign_in(client, "boss")
+    exported = client.get("/flow?csv=orders").get_data(as_text=True)
+    (wh1,) = [r for r in csv.DictReader(io.StringIO(exported)) if r["Location"] == "WH1"]
+    assert (wh1["Orders"], wh1["Due by the next cut-off"], wh1["Past their cut-off"]) == ("2", "1", "1")
+    assert fresh
