@@ -264,4 +264,10 @@ def test_demo_has_weeks_of_history_for_the_charts(seeded, demo_app):
         sku = history[0].lines[0].product.sku
         stock = charts.product_history(sku)
         assert len({v for d in stock["datasets"] for v in d["data"]}) > 1  # it moved over the weeks
+        from wms.dashboard import flow
+        from wms.tables import table
+
+        tables = {spec.name: table(spec, {}) for spec in flow.specs()}
+        assert tables["pickers"].rows and tables["zones"].rows  # the last day's picks, per picker and zone
+        assert tables["waves"].rows and tables["orders"].rows and tables["pickups"].rows
     assert check_stock() == []
