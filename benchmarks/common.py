@@ -110,6 +110,8 @@ def median(values: list[float]) -> float:
 class Database:
     kind: str  # "postgres" or "sqlite"
     url: str
+    #: a database kept from an earlier run (``WMS_BENCH_KEEP``): it may hold the data of that run already
+    kept: bool = False
 
     @property
     def label(self) -> str:
@@ -123,9 +125,21 @@ def _admin_url() -> sa.URL:
     return url
 
 
+#: ``WMS_BENCH_KEEP=1``: the benchmarks that pass ``keep_as`` to :func:`database` keep their database after the run
+#: and use it again the next time (a 10M-row ledger takes minutes to generate; see README)
+KEEP = os.environ.get("WMS_BENCH_KEEP", "") == "1"
+
+
 @contextmanager
-def database(kind: str, purpose: str) -> Iterator[Database]:
-    """A new, empty database of ``kind`` with the schema built by the migrations; dropped afterwards."""
+def database(kind: str, purpose: str, keep_as: str | None = None) -> Iterator[Database]:
+    """A new, empty database of ``kind`` with the schema built by the migrations; dropped afterwards.
+
+    With ``keep_as`` and ``WMS_BENCH_KEEP=1``: the database named after ``purpose`` and ``keep_as`` is made once,
+    brought up to date by the migrations on every run and not dropped (``Database.kept``); the caller decides
+    whether it holds its data already (see :func:`seeded`, :func:`mark_seeded`)."""
+    if keep_as and KEEP:
+        yield _kept_database(kind, f"{purpose}_{keep_as}")
+        return
     if kind == "postgres":
         admin = _admin_url()
         name = f"wms_bench_{purpose}_{uuid.uuid4().hex[:8]}"
@@ -150,6 +164,46 @@ def database(kind: str, purpose: str) -> Iterator[Database]:
             shutil.rmtree(folder, ignore_errors=True)
     else:
         raise ValueError(kind)
+
+
+def _kept_database(kind: str, name: str) -> Database:
+    if kind == "postgres":
+        admin = _admin_url()
+        engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            if (
+                conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (f"wms_kept_{name}",)).first()
+                is None
+            ):
+                conn.exec_driver_sql(f'CREATE DATABASE "wms_kept_{name}"')
+        engine.dispose()
+        db = Database("postgres", admin.set(database=f"wms_kept_{name}").render_as_string(hide_password=False), True)
+    elif kind == "sqlite":
+        folder = Path(tempfile.gettempdir()) / "wms-bench-kept"
+        folder.mkdir(exist_ok=True)
+        db = Database("sqlite", f"sqlite:///{folder}/{name}.sqlite", True)
+    else:
+        raise ValueError(kind)
+    log(f"kept database (WMS_BENCH_KEEP=1): {db.url}")
+    migrate(db.url)
+    return db
+
+
+_SEEDED = "CREATE TABLE IF NOT EXISTS bench_seeded (what VARCHAR(200) PRIMARY KEY)"
+
+
+def seeded(engine: sa.Engine, what: str) -> bool:
+    """Whether a kept database holds the data ``what`` (a name the benchmark gives its data set) in full."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(_SEEDED)
+        return conn.execute(sa.text("SELECT 1 FROM bench_seeded WHERE what = :w"), {"w": what}).first() is not None
+
+
+def mark_seeded(engine: sa.Engine, what: str) -> None:
+    """Record that the data ``what`` is in place (only once it all is: a run stopped half-way seeds again)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(_SEEDED)
+        conn.execute(sa.text("INSERT INTO bench_seeded (what) VALUES (:w)"), {"w": what})
 
 
 def server_env(url: str) -> dict[str, str]:
