@@ -25,5 +25,6 @@ from wms.stock.models import (  # noqa: F401
     StockMovement,
     StockQuant,
 )
+from wms.summaries.models import LocationStockSummary, NetworkStockSummary, StockLastMovement  # noqa: F401
 from wms.tasks.models import Task, TaskLine, TaskScan  # noqa: F401
 from wms.transfers.models import MinMax, Transfer, TransferLine  # noqa: F401

@@ -33,6 +33,7 @@ STAGE_MODULES = (
     "wms.pickups.worker",
     "wms.transfers.worker",
     "wms.stock.worker",
+    "wms.summaries.worker",
 )
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from wms.catalog.models import Product
 from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.stock.checks import latest_check
-from wms.stock.models import StockLevel, StockMovement, StockQuant
+from wms.stock.models import StockLevel, StockQuant
+from wms.summaries.last_movement import with_last_movement
 from wms.tables import Column, Spec
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.timeutil import utcnow
@@ -124,28 +125,13 @@ def _empty_faces(location_id: int) -> Select:
 
 
 def _slow(location_id: int, since: datetime) -> Select:
-    """Products with sellable units here and no ledger row touching this location's bins since ``since``."""
-    here = select(Bin.id).where(Bin.location_id == location_id)
-    moved = exists().where(
-        StockMovement.product_id == StockLevel.product_id,
-        StockMovement.created_at >= since,
-        or_(StockMovement.from_bin_id.in_(here), StockMovement.to_bin_id.in_(here)),
-    )
-    last = (
-        select(func.max(StockMovement.created_at))
-        .where(
-            StockMovement.product_id == StockLevel.product_id,
-            or_(StockMovement.from_bin_id.in_(here), StockMovement.to_bin_id.in_(here)),
-        )
-        .scalar_subquery()
-    )
-    return (
-        select(
-            Product.sku.label("sku"),
-            Product.name.label("name"),
-            StockLevel.on_hand_sellable.label("on_hand"),
-            last.label("last"),
-        )
+    """Products with sellable units here and no ledger row touching this location's bins since ``since`` (one that
+    never moved here counts as slow): the stock levels against the summary of each product's last movement here
+    (:mod:`wms.summaries.last_movement`), not the ledger probed product by product."""
+    query = (
+        select(Product.sku.label("sku"), Product.name.label("name"), StockLevel.on_hand_sellable.label("on_hand"))
         .join(Product, Product.id == StockLevel.product_id)
-        .where(and_(StockLevel.location_id == location_id, StockLevel.on_hand_sellable > 0), ~moved)
+        .where(StockLevel.location_id == location_id, StockLevel.on_hand_sellable > 0)
     )
+    query, last = with_last_movement(query, StockLevel.product_id, location_id)
+    return query.add_columns(last.label("last")).where(or_(last.is_(None), last < since))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -131,6 +132,15 @@ class StockMovement(db.Model):
         # the managers' charts read a window of time of one reason (picks per hour)
         Index("ix_stock_movement_reason_created_at", "reason", "created_at"),
         Index("ix_stock_movement_reference", "reference"),
+        # the summaries' worker stage reads the ledger after its cursor in (txid, id) order (wms.summaries); rows
+        # written before migration 0023, and every row on SQLite, have no txid and are not in it
+        Index(
+            "ix_stock_movement_txid_id",
+            "txid",
+            "id",
+            postgresql_where=text("txid IS NOT NULL"),
+            sqlite_where=text("txid IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -152,6 +162,11 @@ class StockMovement(db.Model):
     #: which device: a staff token's device name, a station code, or an API caller's User-Agent
     device: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: the writing transaction's id on PostgreSQL, stamped by the column's default ``txid_current()`` (set by
+    #: migration 0023, not here: SQLite has no such function; there writers are serialised and id order is commit
+    #: order). A reader after a cursor takes only rows below the oldest running transaction, as with
+    #: ``StockChange``: ids are handed out before commit, so a late commit may carry a lower id.
+    txid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Receipt(db.Model):

@@ -345,5 +345,7 @@ def test_the_worker_runs_every_domains_stages_in_order():
         "webhooks.availability",
         "webhooks.deliver",
         "print_jobs",
+        "summaries.last_movement",
+        "summaries.stock_totals",
         "stock.check",
     ]

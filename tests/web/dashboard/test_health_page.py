@@ -16,6 +16,8 @@ from wms.extensions import db
 from wms.orders.service import place_order
 from wms.stock.checks import run_check
 from wms.stock.models import StockMovement, StockQuant
+from wms.stock.service import move
+from wms.summaries.last_movement import catch_up
 from wms.timeutil import utcnow
 from wms.transfers.replenishment import set_min_max
 
@@ -54,6 +56,15 @@ def test_a_locations_health(client, floor):
     assert "No movement" not in slow
     recent = client.get("/health?location=WH1&days=60").get_data(as_text=True)
     assert section(recent, "h-slow") == ""  # within 60 days both moved
+    # The same from the summary of last movements the worker keeps (above: from the ledger rows it had not read)
+    assert catch_up() > 0 and catch_up() == 0
+    assert section(client.get("/health?location=WH1").get_data(as_text=True), "h-slow") == slow
+    assert section(client.get("/health?location=WH1&days=60").get_data(as_text=True), "h-slow") == ""
+    move("WH1", "A-02", "A-01", "B", 1)  # B moves today: no longer slow, before and after the worker reads it
+    for _ in range(2):
+        slow_now = section(client.get("/health?location=WH1").get_data(as_text=True), "h-slow")
+        assert ">A<" in slow_now and ">B<" not in slow_now
+        catch_up()
     assert "A in WH1/A-01" in html.split('id="h-drift"', 1)[1]
     store = client.get("/health?location=ST1").get_data(as_text=True)
     assert ">A<" in section(store, "h-min")
