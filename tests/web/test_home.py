@@ -8,6 +8,7 @@ from tests.factories import add_stock, fast_password_hashing, make_bin, make_loc
 from wms.auth.service import create_user
 from wms.channels.service import create_channel
 from wms.orders.service import place_order
+from wms.summaries.stock_totals import refresh
 
 
 @pytest.fixture(autouse=True)
@@ -122,3 +123,28 @@ def test_a_manager_lands_on_the_network_at_a_glance(client, shops):
     client.post("/logout")
     sign_in(client, "kasia", "clerk", "ST-KRK")
     assert 'id="glance"' not in client.get("/").get_data(as_text=True)
+
+
+def test_figures_as_of_the_workers_last_summary(client, shops):
+    """The figures are the worker's summary, said to be as of its time; a location it has not summed yet (a new
+    one) is summed from its levels, and then the network's distinct products are counted now too."""
+    sign_in(client, "boss", "manager")
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="stock-as-of"' not in html  # no summary yet: every figure read now
+    refresh()
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="stock-as-of"' in html and "Figures as of" in html
+    assert rows(html)["WH1"] == ["2", "1,230", "3", "1,227"]
+    add_stock("WH1", "P-1", "C", 5)
+    assert rows(client.get("/").get_data(as_text=True))["WH1"] == ["2", "1,230", "3", "1,227"]  # as of then
+    refresh()
+    assert rows(client.get("/").get_data(as_text=True))["WH1"] == ["3", "1,235", "3", "1,232"]
+    make_location("ST-NEW", "store", name="Sklep nowy")
+    make_bin("ST-NEW", "P-1", "pick")
+    make_product("D")
+    add_stock("ST-NEW", "P-1", "D", 2)
+    html = client.get("/").get_data(as_text=True)
+    assert rows(html)["ST-NEW"] == ["1", "2", "0", "2"]
+    totals = re.search(r"<tfoot>(.*?)</tfoot>", html, re.S).group(1)
+    figures = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", totals, re.S)]
+    assert figures == ["4", "1,248", "3", "1,245"]  # A, B, C and the new store's D

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
 
 from wms.auth.models import User
 from wms.auth.service import visible_locations
 from wms.extensions import db
 from wms.locations.models import Location
-from wms.stock.models import StockLevel
+from wms.summaries.stock_totals import kept_totals, live_skus_in_stock, live_totals
 from wms.tables import Column, Spec
 
 
@@ -40,6 +40,8 @@ class HomeView:
     locations: list[LocationSummary]
     #: the sum over the listed locations (distinct skus), when there is more than one
     totals: LocationSummary | None = None
+    #: when the oldest figure shown was read from the stock levels (the worker's summary); None: all read now
+    as_of: datetime | None = None
 
 
 def locations_spec(view: HomeView) -> Spec:
@@ -60,42 +62,41 @@ def locations_spec(view: HomeView) -> Spec:
 
 
 def home_view(user: User) -> HomeView:
-    """The home page of ``user``: their role and home location, and a stock summary of every location they may
-    see (one grouped read of the stock levels; no locks)."""
+    """The home page of ``user``: their role and home location, and the stock of every location they may see, as
+    the worker's last summary has it (``as_of``); a location the summary does not have yet (before the worker's
+    first round, or a new one) is summed from its levels now. No locks."""
     locations = visible_locations(user)
-    figures = {}
-    if locations:
-        rows = db.session.execute(
-            select(
-                StockLevel.location_id,
-                func.sum(case((StockLevel.on_hand_sellable > 0, 1), else_=0)),
-                func.coalesce(func.sum(StockLevel.on_hand_sellable), 0),
-                func.coalesce(func.sum(StockLevel.reserved), 0),
-            )
-            .where(StockLevel.location_id.in_([loc.id for loc in locations]))
-            .group_by(StockLevel.location_id)
-        )
-        figures = {loc_id: (int(skus), int(on_hand), int(reserved)) for loc_id, skus, on_hand, reserved in rows}
+    ids = [loc.id for loc in locations]
+    kept, network = kept_totals()
+    live = live_totals([i for i in ids if i not in kept])
+    figures = {i: (t.skus_in_stock, t.on_hand, t.reserved) for i, t in kept.items() if i in ids} | live
     summaries = [
         LocationSummary(loc.code, loc.name, loc.kind, loc.ships, loc.pickup, *figures.get(loc.id, (0, 0, 0)))
         for loc in locations
     ]
+    times = [kept[i].as_of for i in ids if i in kept]
     totals = None
     if len(summaries) > 1:
-        distinct_skus = db.session.execute(
-            select(func.count(func.distinct(StockLevel.product_id))).where(
-                StockLevel.location_id.in_([loc.id for loc in locations]), StockLevel.on_hand_sellable > 0
-            )
-        ).scalar_one()
+        # The network's distinct count holds for exactly the locations the summary has; otherwise count now.
+        summed = network is not None and set(ids) == set(kept)
+        if summed:
+            times.append(network.as_of)
         totals = LocationSummary(
             code="",
             name="All locations",
             kind="",
             ships=False,
             pickup=False,
-            skus_in_stock=distinct_skus,
+            skus_in_stock=network.skus_in_stock if summed else live_skus_in_stock(ids),
             on_hand=sum(s.on_hand for s in summaries),
             reserved=sum(s.reserved for s in summaries),
         )
     home = db.session.get(Location, user.location_id) if user.location_id else None
-    return HomeView(username=user.username, role=user.role, home=home, locations=summaries, totals=totals)
+    return HomeView(
+        username=user.username,
+        role=user.role,
+        home=home,
+        locations=summaries,
+        totals=totals,
+        as_of=min(times) if times else None,
+    )
