@@ -97,36 +97,50 @@ def _incoming(location_ids: Iterable[int]) -> dict[tuple[int, int], int]:
 
 def min_max_rows(location_code: str | None = None) -> list[dict[str, Any]]:
     """The rules (of one location, when given) with where each product stands: ``{location, sku, name, min, max,
-    available, incoming, projected, below}``, by location and sku."""
+    available, incoming, projected, below}``, by location and sku. Reads; no locks."""
+    # Plain columns, not MinMax objects: a chain keeps thousands of rules, and the page reads them all. The product's
+    # sku and name by key, one rule at a time: joined, PostgreSQL would rather read the whole catalogue to match
+    # them than look a thousand up.
+    sku = select(Product.sku).where(Product.id == MinMax.product_id).scalar_subquery()
+    name = select(Product.name).where(Product.id == MinMax.product_id).scalar_subquery()
     query = (
-        select(MinMax, Location.code, Product.sku, Product.name, StockLevel.on_hand_sellable, StockLevel.reserved)
+        select(
+            MinMax.location_id,
+            MinMax.product_id,
+            MinMax.min_qty,
+            MinMax.max_qty,
+            Location.code,
+            sku,
+            name,
+            StockLevel.on_hand_sellable,
+            StockLevel.reserved,
+        )
         .join(Location, Location.id == MinMax.location_id)
-        .join(Product, Product.id == MinMax.product_id)
         .outerjoin(
             StockLevel,
             (StockLevel.location_id == MinMax.location_id) & (StockLevel.product_id == MinMax.product_id),
         )
-        .order_by(Location.code, Product.sku)
+        .order_by(Location.code, sku)
     )
     if location_code:
         query = query.where(Location.code == location_code)
     rows = db.session.execute(query).all()
-    incoming = _incoming({rule.location_id for rule, *_ in rows})
+    incoming = _incoming({row[0] for row in rows})
     out = []
-    for rule, code, sku, name, on_hand, reserved in rows:
+    for location_id, product_id, min_qty, max_qty, code, sku_, name_, on_hand, reserved in rows:
         available = int(on_hand or 0) - int(reserved or 0)
-        coming = incoming.get((rule.location_id, rule.product_id), 0)
+        coming = incoming.get((location_id, product_id), 0)
         out.append(
             {
                 "location": code,
-                "sku": sku,
-                "name": name or "",
-                "min": rule.min_qty,
-                "max": rule.max_qty,
+                "sku": sku_,
+                "name": name_ or "",
+                "min": min_qty,
+                "max": max_qty,
                 "available": available,
                 "incoming": coming,
                 "projected": available + coming,
-                "below": available + coming < rule.min_qty,
+                "below": available + coming < min_qty,
             }
         )
     return out
