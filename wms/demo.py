@@ -47,6 +47,8 @@ from wms.shipping.service import create_shipment
 from wms.stock.bins import upsert_bin
 from wms.stock.models import StockLevel, StockQuant
 from wms.stock.service import receive
+from wms.summaries.last_movement import rebuild as rebuild_last_movements
+from wms.summaries.stock_totals import refresh as refresh_stock_totals
 from wms.tasks.counts import open_counts
 from wms.tasks.kinds.pick import cancel_order_and_work
 from wms.tasks.kinds.stage import open_stage_tasks
@@ -694,6 +696,8 @@ def seed(echo=lambda message: None) -> DemoResult:
     echo(floor[-1])
     floor.append(_seed_returns(channel_ids))
     echo(floor[-1])
+    # The ledger was re-dated behind the worker's back (the history): its summaries start again from it.
+    echo(f"summaries: {rebuild_last_movements()} last movements, stock totals of {refresh_stock_totals()} locations")
     orders = _current_statuses(orders)
     integration_token = create_token("integration", "demo ERP")
     station_token = create_station_token(DEMO_STATION, f"{DEMO_STATION} demo agent")
@@ -734,9 +738,14 @@ def _seed_products(products: list[DemoProduct]) -> str:
 
 
 def _seed_stock(receipts: list[ReceiptPlan]) -> str:
+    """The opening stock, received before the three weeks of history: what has not moved since shows on the health
+    page as a slow mover."""
+    marks = _history_marks()
     created = 0
     for plan in receipts:
         created += receive(plan.location, plan.bin, plan.reference, plan.lines, actor="demo")[1]
+    if created:
+        _redate(marks, (utcnow() - timedelta(days=OPENING_DAYS)).replace(hour=7, minute=0, second=0, microsecond=0))
     return f"{len(receipts)} receipts ({created} new)"
 
 
@@ -924,12 +933,15 @@ def _seed_store_flows() -> str:
 
 #: days of history the demo has behind it (orders shipped, pickups collected, returns), so charts show something
 HISTORY_DAYS = 21
+#: days ago the opening stock was received: before the history, and past the health page's 30 days of slow movers
+OPENING_DAYS = HISTORY_DAYS + 14
 HISTORY_PREFIX = "HIST-"
 #: tables whose rows the history re-dates into the day they stand for, with their time columns
 _HISTORY_TIMES: list[tuple[str, tuple[str, ...]]] = [
     ("order", ("created_at", "updated_at")),
     ("order_event", ("at",)),
     ("stock_movement", ("created_at",)),
+    ("receipt", ("created_at",)),
     ("shipment", ("created_at",)),
     ("task", ("created_at", "updated_at")),
     ("task_scan", ("created_at",)),
