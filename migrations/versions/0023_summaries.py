@@ -1,5 +1,6 @@
 """summaries for the managers' pages: each product's last movement per location (kept from the ledger after a
-cursor, so the ledger rows carry their writing transaction's id on PostgreSQL) and each location's stock totals
+cursor, so the ledger rows carry their writing transaction's id on PostgreSQL) and each location's stock totals;
+a location's stock levels indexed by units on hand
 
 The last movements are filled here from the whole ledger, so that the health page is right from the first request;
 on a large ledger (10M rows) that takes a minute or so, with ledger writes waiting for it (the new column locks the
@@ -53,6 +54,13 @@ def upgrade():
             postgresql_where=sa.text("txid IS NOT NULL"),
             sqlite_where=sa.text("txid IS NOT NULL"),
         )
+    with op.batch_alter_table("stock_level", schema=None) as batch_op:
+        # the location's levels by units on hand (the slow movers, most units first); it leads with location_id, so
+        # it replaces the index on location_id alone
+        batch_op.drop_index("ix_stock_level_location_id")
+        batch_op.create_index(
+            "ix_stock_level_location_on_hand", ["location_id", "on_hand_sellable", "product_id"], unique=False
+        )
     op.create_table(
         "stock_last_movement",
         sa.Column("location_id", sa.Integer(), nullable=False),
@@ -105,6 +113,9 @@ def downgrade():
     with op.batch_alter_table("stock_last_movement", schema=None) as batch_op:
         batch_op.drop_index("ix_stock_last_movement_location_last_at")
     op.drop_table("stock_last_movement")
+    with op.batch_alter_table("stock_level", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_level_location_on_hand")
+        batch_op.create_index("ix_stock_level_location_id", ["location_id"], unique=False)
     with op.batch_alter_table("stock_movement", schema=None) as batch_op:
         batch_op.drop_index("ix_stock_movement_txid_id")
     if op.get_bind().dialect.name == "sqlite":

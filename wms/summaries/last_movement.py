@@ -18,7 +18,19 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, TextClause, case, delete, func, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    case,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -151,10 +163,13 @@ def with_last_movement(
     m = StockMovement
     unread = m.txid.is_not(None) & (tuple_(m.txid, m.id) > tuple_(txid, seq)) if is_postgres() else m.id > seq
     here = select(Bin.id).where(Bin.location_id == location_id)
+    # SQLite would rather walk the whole ledger by its product index (for the grouping) than read the few rows
+    # after the cursor by id: grouped by an expression, it has no index to walk.
+    product = m.product_id if is_postgres() else (m.product_id + literal_column("0"))
     tail = (
-        select(m.product_id, func.max(m.created_at).label("last_at"))
+        select(product.label("product_id"), func.max(m.created_at).label("last_at"))
         .where(unread, or_(m.from_bin_id.in_(here), m.to_bin_id.in_(here)))
-        .group_by(m.product_id)
+        .group_by(product)
         .subquery("unread")
     )
     kept = StockLastMovement.last_at
