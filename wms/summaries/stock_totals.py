@@ -25,6 +25,7 @@ from wms.uow import is_postgres, unit_of_work
 DEFAULT_MINUTES = 1.0
 #: the one row of ``network_stock_summary``
 NETWORK = 1
+_FIGURES = ("skus_in_stock", "on_hand", "reserved")
 
 
 @dataclass(frozen=True)
@@ -66,29 +67,25 @@ def live_skus_in_stock(location_ids: list[int]) -> int:
 
 def refresh(now: datetime | None = None) -> int:
     """Recompute every location's totals and the network's distinct products in stock from the levels, and store
-    them as of ``now``; how many locations. Reads the levels without locks; writes only the summary rows."""
+    them as of ``now``; how many locations. Reads the levels without locks, then writes only the summary rows in a
+    unit of work of its own (on SQLite the write lock is not held while the levels are summed)."""
     now = now or utcnow()
+    location_ids = list(db.session.execute(select(Location.id)).scalars())
+    figures = live_totals(location_ids)
+    skus = live_skus_in_stock(location_ids) if location_ids else 0
+    db.session.rollback()
+    rows = [
+        dict(zip(_FIGURES, figures.get(loc, (0, 0, 0)), strict=True), location_id=loc, refreshed_at=now)
+        for loc in location_ids
+    ]
+    insert = postgresql.insert if is_postgres() else sqlite.insert
     with unit_of_work() as session:
-        location_ids = list(session.execute(select(Location.id)).scalars())
-        figures = live_totals(location_ids)
-        skus = live_skus_in_stock(location_ids) if location_ids else 0
-        rows = [
-            {
-                "location_id": loc,
-                "skus_in_stock": figures.get(loc, (0, 0, 0))[0],
-                "on_hand": figures.get(loc, (0, 0, 0))[1],
-                "reserved": figures.get(loc, (0, 0, 0))[2],
-                "refreshed_at": now,
-            }
-            for loc in location_ids
-        ]
-        insert = postgresql.insert if is_postgres() else sqlite.insert
         if rows:
             stmt = insert(LocationStockSummary)
             session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["location_id"],
-                    set_={c: stmt.excluded[c] for c in ("skus_in_stock", "on_hand", "reserved", "refreshed_at")},
+                    set_={c: stmt.excluded[c] for c in (*_FIGURES, "refreshed_at")},
                 ),
                 rows,
             )
