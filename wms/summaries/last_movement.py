@@ -44,7 +44,8 @@ from wms.uow import is_postgres, unit_of_work
 
 #: the stage's row in ``worker_cursor``: (txid, id) of the last ledger row folded (txid 0 on SQLite)
 CURSOR = "summaries.last_movement"
-#: ledger rows folded per transaction: a few tens of milliseconds, so the horizon the stage holds back stays short
+#: ledger rows folded per transaction: ~0.1-0.3 s at a chain's scale, so the horizon the stage holds back (and, on
+#: SQLite, the write lock) stays short
 BATCH = 20_000
 
 # The end of the next batch, and how many rows it holds: on PostgreSQL below the horizon, by the (txid, id) index.
@@ -69,7 +70,8 @@ _LATER = {
     "sqlite": "max(stock_last_movement.last_at, excluded.last_at)",
 }
 # Each side of a ledger row is a movement at its bin's location (a move within a location counts once). The same
-# grouping, over the whole ledger, fills the summary in migration 0023.
+# grouping, over the whole ledger, fills the summary in migration 0023. The WHERE is for SQLite: an INSERT ... SELECT
+# with an upsert must have one, or it reads ON CONFLICT as the ON of the join.
 _GROUPED = """
 SELECT b.location_id, s.product_id, max(s.created_at)
 FROM (SELECT product_id, from_bin_id AS bin_id, created_at FROM {rows} WHERE from_bin_id IS NOT NULL
