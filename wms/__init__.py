@@ -71,7 +71,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     register_error_handlers(app, safe_path=safe_next)
     localtime.init_app(app)
-    _check_ship_cutoff(app)
+    from wms.picking.rules import parse_cutoff
+
+    _check_ship_cutoff(app, parse_cutoff)
     i18n.init_app(app)
     # Pages test roles against the same list as the access checks (``wms.auth.models.Role``).
     app.add_template_global(MANAGER_ROLES, "MANAGER_ROLES")
@@ -132,10 +134,8 @@ def _tune_engine(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("wms_write") else "BEGIN")
 
 
-def _check_ship_cutoff(app: Flask) -> None:
+def _check_ship_cutoff(app: Flask, parse_cutoff: Any) -> None:
     """An unreadable ``SHIP_CUTOFF`` stops the app here, not on the flow page."""
-    from wms.picking.rules import parse_cutoff
-
     try:
         parse_cutoff(str(app.config.get("SHIP_CUTOFF") or "15:00"))
     except ValueError as exc:

@@ -125,3 +125,9 @@ def test_put_location_with_an_unknown_zone_is_422_and_changes_nothing(app, zone)
     assert [d["field"] for d in r.json["error"]["details"]] == ["timezone"]
     location = db.session.execute(select(Location).where(Location.code == "ST9")).scalar_one()
     assert (location.name, location.timezone) == ("Store 9", "Europe/Vilnius")
+
+
+@pytest.mark.parametrize("cutoff", ["3pm", "25:00", "15"])
+def test_an_unreadable_carrier_cut_off_stops_the_app(tmp_path, cutoff):
+    with pytest.raises(ValueError, match="WMS_SHIP_CUTOFF"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "SECRET_KEY": "x", "SHIP_CUTOFF": cutoff})
