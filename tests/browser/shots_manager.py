@@ -4,7 +4,7 @@
 
 Starts the app on a temporary SQLite file (tests/browser/live.py) with a little work in it (a wave, a flagged order,
 a min/max below its minimum, a stock check), then photographs /stock (as you type), a product's page with its chart
-and stock card, /flow, /exceptions, /health, /replenishment and /transfers.
+and stock card, /flow, /exceptions, /health, /replenishment, /transfers, /returns, /waves and the home page.
 """
 
 from __future__ import annotations
@@ -23,7 +23,17 @@ from wms.auth.service import set_user_language
 from wms.extensions import db
 
 DESKTOP = {"width": 1280, "height": 800}
-PAGES = ["/stock/KT-1", "/flow", "/exceptions", "/health?location=WH1", "/replenishment", "/transfers"]
+PAGES = [
+    "/stock/KT-1",
+    "/flow",
+    "/exceptions",
+    "/health?location=WH1",
+    "/replenishment",
+    "/transfers",
+    "/returns",
+    "/waves",
+    "/",
+]
 
 
 def _some_work(server) -> None:
@@ -63,7 +73,7 @@ def main(out: Path) -> None:
             for n, path in enumerate(PAGES, start=2):
                 page.goto(f"{server.url}{path}")
                 page.wait_for_timeout(700)  # the charts fetch their data
-                name = path.strip("/").split("?")[0].replace("/", "-")
+                name = path.strip("/").split("?")[0].replace("/", "-") or "home"
                 page.screenshot(path=str(out / f"{lang}-{n:02d}-{name}.png"), full_page=True)
             ctx.close()
         browser.close()
