@@ -163,10 +163,12 @@ def _subscribers(session: Session, events: set[str], channel_ids: set[int | None
 # --- 2. stock change log -> availability.changed deliveries -----------------------------------------------------
 
 
-def _claim_cursor(session: Session, name: str) -> WorkerCursor | None:
-    """Lock the stage's cursor row (creating it at the start of the log); None when another worker holds it."""
+def claim_cursor(session: Session, name: str, wait: bool = False) -> WorkerCursor | None:
+    """Lock a stage's cursor row ``name`` (creating it at the start of its log); None when another worker holds it
+    (``SKIP LOCKED`` on PostgreSQL; ``wait=True`` waits for it instead; SQLite serialises writers anyway)."""
     query = select(WorkerCursor).where(WorkerCursor.name == name)
-    cursor = session.execute(_skip_locked(query)).scalar_one_or_none()
+    locked = query.with_for_update(skip_locked=not wait) if is_postgres() else query
+    cursor = session.execute(locked).scalar_one_or_none()
     if cursor is not None:
         return cursor
     if session.execute(select(WorkerCursor.name).where(WorkerCursor.name == name)).first() is not None:
@@ -177,7 +179,7 @@ def _claim_cursor(session: Session, name: str) -> WorkerCursor | None:
         .values(name=name, txid=0, seq=0, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    return session.execute(_skip_locked(query)).scalar_one_or_none()
+    return session.execute(locked).scalar_one_or_none()
 
 
 def dispatch_availability(max_products: int = AVAILABILITY_BATCH) -> int:
@@ -189,7 +191,7 @@ def dispatch_availability(max_products: int = AVAILABILITY_BATCH) -> int:
     (``SKIP LOCKED``) and moved in the same transaction as the deliveries are inserted.
     """
     with unit_of_work() as session:
-        cursor = _claim_cursor(session, AVAILABILITY_CURSOR)
+        cursor = claim_cursor(session, AVAILABILITY_CURSOR)
         if cursor is None:
             return 0
         conn = session.connection()

@@ -31,10 +31,9 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from wms.channels.models import WorkerCursor
+from wms.channels.worker import claim_cursor
 from wms.extensions import db
 from wms.locations.models import Bin
 from wms.stock.models import StockMovement
@@ -96,31 +95,12 @@ def _fold(dialect: str) -> TextClause:
     )
 
 
-def _cursor(session: Session, wait: bool) -> WorkerCursor | None:
-    """The stage's cursor row, locked (made at the start of the ledger if missing). ``wait=False``: None when
-    another worker holds it (``SKIP LOCKED`` on PostgreSQL; SQLite serialises writers anyway)."""
-    query = select(WorkerCursor).where(WorkerCursor.name == CURSOR)
-    locked = query.with_for_update(skip_locked=not wait) if is_postgres() else query
-    cursor = session.execute(locked).scalar_one_or_none()
-    if cursor is not None:
-        return cursor
-    if session.execute(select(WorkerCursor.name).where(WorkerCursor.name == CURSOR)).first() is not None:
-        return None  # it exists: another worker holds it
-    insert = postgresql.insert if is_postgres() else sqlite.insert
-    session.execute(
-        insert(WorkerCursor)
-        .values(name=CURSOR, txid=0, seq=0, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
-    return session.execute(locked).scalar_one_or_none()
-
-
 def catch_up(batch: int = BATCH) -> int:
     """Worker stage: fold up to ``batch`` ledger rows after the cursor into the summary; how many were read (0:
     none final yet, or another worker holds the cursor). Locks the cursor row (``SKIP LOCKED``) and moves it in the
     same transaction as the summary rows are written."""
     with unit_of_work() as session:
-        cursor = _cursor(session, wait=False)
+        cursor = claim_cursor(session, CURSOR)
         if cursor is None:
             return 0
         conn = session.connection()
@@ -139,7 +119,7 @@ def rebuild() -> int:
     (location, product) rows it holds. Locks the cursor row (waits for a stage round that holds it). For what
     re-dates ledger rows (the demo's history); the stage keeps the summary from then on."""
     with unit_of_work() as session:
-        cursor = _cursor(session, wait=True)
+        cursor = claim_cursor(session, CURSOR, wait=True)
         conn = session.connection()
         if is_postgres():
             # Every transaction below the horizon has ended, so the fill (a later statement) sees all of its rows.
