@@ -28,6 +28,7 @@ bin in one zone), as a manager releases them; its time is not measured here.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -40,6 +41,7 @@ from sqlalchemy import event, func, select
 
 from benchmarks import seed
 from benchmarks.common import Row, Settings, database, log, percentile, wms_app
+from wms.server import freeze_heap
 
 NAME = "scans"
 DATABASES = ("sqlite", "postgres")
@@ -385,6 +387,9 @@ def run(kind: str, settings: Settings) -> list[Row]:
         try:
             log(f"scans/{kind}: the mixed tasks, following next (also the warm-up)")
             mix = _scans_and_taps(client, app, info)
+            if os.environ.get("WMS_BENCH_NO_FREEZE") != "1":
+                # as `wms serve` does once a worker has built its app (wms.server.freeze_heap)
+                freeze_heap()
             log(f"scans/{kind}: claiming {TASKS} tasks, then scanning round-robin")
             timed = _server_time(client, bare_client, info)
             problems = _after_checks(app, info)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from typing import Any
@@ -40,6 +41,14 @@ def schema_state() -> tuple[str | None, str | None]:
     return current, head
 
 
+def freeze_heap() -> None:
+    """Move every object alive now (the app, its routes, templates, SQLAlchemy's mappers and compiled statements)
+    out of the garbage collector's sight: a full collection then walks only what requests allocate. Measured on the
+    managers' pages, a full collection of the app's ~180,000 objects took ~60 ms, which set their p95."""
+    gc.collect()
+    gc.freeze()
+
+
 def _gunicorn_app(options: dict[str, Any]):
     from gunicorn.app.base import BaseApplication
 
@@ -54,7 +63,9 @@ def _gunicorn_app(options: dict[str, Any]):
 
         def load(self):
             # Each worker builds its own app after the fork: no database connection is shared between processes.
-            return create_app()
+            app = create_app()
+            freeze_heap()
+            return app
 
     return WMSServer()
 
