@@ -148,3 +148,20 @@ def test_figures_as_of_the_workers_last_summary(client, shops):
     totals = re.search(r"<tfoot>(.*?)</tfoot>", html, re.S).group(1)
     figures = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", totals, re.S)]
     assert figures == ["4", "1,248", "3", "1,245"]  # A, B, C and the new store's D
+
+
+def test_the_glance_counts_speak_polish_plurals(client, shops):
+    from sqlalchemy import update
+
+    from wms.auth.service import set_user_language
+    from wms.extensions import db
+    from wms.orders.models import Order
+
+    sign_in(client, "szef", "manager")
+    set_user_language("szef", "pl", actor="test")
+    glance = client.get("/").get_data(as_text=True).split('id="glance"', 1)[1].split("</ul>", 1)[0]
+    assert "wyjątków czeka" in glance and "zamówień oznaczonych" in glance  # 0: the "many" form
+    db.session.execute(update(Order).values(attention="short pick"))
+    db.session.commit()
+    glance = client.get("/").get_data(as_text=True).split('id="glance"', 1)[1].split("</ul>", 1)[0]
+    assert "wyjątek czeka" in glance and "zamówienie oznaczone" in glance  # 1: the singular
