@@ -30,6 +30,8 @@ def floor(app, monkeypatch):
 def test_clerks_and_pickers_may_not_open_it(client, floor, who):
     sign_in(client, who)
     assert client.get("/exceptions").status_code == 403
+    assert client.get("/exceptions?csv=orders").status_code == 403
+    assert client.post("/exceptions/feeds/WEB/mute").status_code == 403
 
 
 def test_nothing_waits(client, floor):
