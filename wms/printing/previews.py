@@ -18,7 +18,7 @@ import pypdfium2 as pdfium
 
 import labels
 from wms.catalog.rules import with_check_digit
-from wms.errors import NotFound, WMSError
+from wms.errors import N_, NotFound, WMSError
 
 #: what a preview can be asked for as, and the Content-Type it is served with
 CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "zpl": "text/plain; charset=utf-8"}
@@ -30,25 +30,27 @@ PNG_DPI = 150
 _pdfium_lock = threading.Lock()
 
 KIND_TITLES = {
-    "product": "Product label",
-    "bin": "Bin label",
-    "tote": "Tote label",
-    "pickup": "Click & collect label",
-    "shipping": "Shipping label",
-    "return": "Return label",
-    "picklist": "Pick list",
-    "packing_slip": "Packing slip",
+    "product": N_("Product label"),
+    "bin": N_("Bin label"),
+    "tote": N_("Tote label"),
+    "pickup": N_("Click & collect label"),
+    "shipping": N_("Shipping label"),
+    "return": N_("Return label"),
+    "picklist": N_("Pick list"),
+    "packing_slip": N_("Packing slip"),
 }
 KIND_NOTES = {
-    "product": "4 × 2 in. Name, SKU and the product's EAN as a barcode. Open a product to print its label.",
-    "bin": "4 × 2 in. The bin code as Code 128, big enough to read from a forklift. Print them from a location's "
-    "bins page.",
-    "tote": "4 × 2 in. The tote code as Code 128.",
-    "pickup": "4 × 3 in. The pickup code as a QR code and Code 128, the customer and the pickup shelf.",
-    "shipping": "4 × 6 in. The parcel's SSCC as GS1-128 and the carrier's tracking number as Code 128.",
-    "return": "4 × 6 in. The RMA as Code 128 and the items being returned.",
-    "picklist": "A4 document (PDF only). The wave as Code 128, lines in walk order.",
-    "packing_slip": "A4 document (PDF only). Goes into the parcel with the order's lines.",
+    "product": N_("4 × 2 in. Name, SKU and the product's EAN as a barcode. Open a product to print its label."),
+    "bin": N_(
+        "4 × 2 in. The bin code as Code 128, big enough to read from a forklift. Print them from a location's "
+        "bins page."
+    ),
+    "tote": N_("4 × 2 in. The tote code as Code 128."),
+    "pickup": N_("4 × 3 in. The pickup code as a QR code and Code 128, the customer and the pickup shelf."),
+    "shipping": N_("4 × 6 in. The parcel's SSCC as GS1-128 and the carrier's tracking number as Code 128."),
+    "return": N_("4 × 6 in. The RMA as Code 128 and the items being returned."),
+    "picklist": N_("A4 document (PDF only). The wave as Code 128, lines in walk order."),
+    "packing_slip": N_("A4 document (PDF only). Goes into the parcel with the order's lines."),
 }
 
 _STORE = {

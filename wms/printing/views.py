@@ -11,6 +11,9 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField
@@ -21,7 +24,7 @@ from wms.auth.current import current_staff
 from wms.auth.models import ROLES
 from wms.auth.rules import safe_next
 from wms.auth.service import visible_locations
-from wms.errors import NotFound, ValidationError, WMSError
+from wms.errors import N_, NotFound, ValidationError, WMSError
 from wms.params import MAX_BIG_ID, MAX_ID, MAX_PAGE, page_int, session_int
 from wms.printing import previews, queries, service
 from wms.printing.models import JOB_STATUSES, PrintJob
@@ -44,11 +47,14 @@ class PrintForm(FlaskForm):
     """Print a label: printer, copies, and a key made when the form was shown, so that a double submit (or the
     browser re-posting it) gives the first job back instead of a second label."""
 
-    printer = SelectField("Printer", coerce=int, validate_choice=False)
+    printer = SelectField(_l("Printer"), coerce=int, validate_choice=False)
     copies = IntegerField(
-        "Copies",
+        _l("Copies"),
         default=1,
-        validators=[InputRequired("Say how many copies."), NumberRange(1, MAX_FORM_COPIES, "Copies: 1 to 100.")],
+        validators=[
+            InputRequired(_l("Say how many copies.")),
+            NumberRange(1, MAX_FORM_COPIES, _l("Copies: 1 to 100.")),
+        ],
     )
     key = HiddenField()
 
@@ -61,10 +67,10 @@ class PrinterForm(FlaskForm):
     """A printer as a manager adds or edits it. The fields are checked by the service (every field at once, the
     printer URL rules included); the form itself checks only the CSRF token."""
 
-    name = StringField("Name")
-    url = StringField("URL")
-    location = SelectField("Location", validate_choice=False)
-    station = StringField("Station")
+    name = StringField(_l("Name"))
+    url = StringField(_l("URL"))
+    location = SelectField(_l("Location"), validate_choice=False)
+    station = StringField(_l("Station"))
 
 
 def print_form(user, prefer_location: str | None = None) -> PrintForm:
@@ -90,12 +96,12 @@ def read_print_form(user) -> tuple[int, int, str]:
         problems = []
         for name, errors in form.errors.items():
             if name == "printer":
-                problems.append("Choose one of your printers.")
+                problems.append(_("Choose one of your printers."))
             elif name == "csrf_token":
-                problems.append("The form had expired: please try again.")
+                problems.append(_("The form had expired: please try again."))
             else:
                 problems.extend(str(e) for e in errors)
-        raise WMSError(" ".join(problems) or "Check the form.", code="validation_error", status=422)
+        raise WMSError(" ".join(problems) or _("Check the form."), code="validation_error", status=422)
     key = (form.key.data or "").strip()[:64] or uuid.uuid4().hex
     session[LAST_PRINTER_KEY] = form.printer.data
     return form.printer.data, form.copies.data, key
@@ -117,8 +123,9 @@ def _safe_next(default: str) -> str:
 def job_subject(job: PrintJob) -> str:
     """What a job prints, for people: "Product label KT-1001", "Bin label WH1/A-01", "Test label"."""
     if job.kind == "test" or (job.reference or "") == "test":
-        return "Test label"
-    title = previews.KIND_TITLES.get(job.kind, job.kind.replace("_", " ").capitalize())
+        return _("Test label")
+    known = previews.KIND_TITLES.get(job.kind)
+    title = _(known) if known else job.kind.replace("_", " ").capitalize()
     reference = job.reference or ""
     if ":" in reference:
         reference = reference.split(":", 1)[1]
@@ -128,7 +135,7 @@ def job_subject(job: PrintJob) -> str:
 def job_link(job: PrintJob) -> str | None:
     """The page of what a job printed (the product, the location's bins), if there is one."""
     reference = job.reference or ""
-    what, _, rest = reference.partition(":")
+    what, _sep, rest = reference.partition(":")
     if what == "product" and rest:
         return url_for("catalog.product", sku=rest)
     if what == "bin" and "/" in rest:
@@ -139,22 +146,48 @@ def job_link(job: PrintJob) -> str | None:
 def job_problem(job: PrintJob) -> str:
     """Why a job needs attention, in words."""
     if job.status == "unknown":
-        return "may or may not have printed (the print worker stopped while sending): look at the printer"
+        return _("may or may not have printed (the print worker stopped while sending): look at the printer")
     if job.status == "failed":
-        return job.last_error or "gave up"
+        return job.last_error or _("gave up")
     if job.status == "queued" and job.last_error:
-        return f"waiting: {job.last_error}"
+        return _("waiting: %(problem)s", problem=job.last_error)
     return job.last_error or ""
+
+
+def job_status(status: str) -> str:
+    """A job's status as a word in the page's language (a job is masculine in Polish: "wydruk"); an unknown one as
+    stored."""
+    words = {
+        "queued": _("queued"),
+        "sending": _("sending"),
+        "printed": _("printed"),
+        "failed": _("failed"),
+        "unknown": _("unknown"),
+        "cancelled": pgettext("print job", "cancelled"),
+    }
+    return words.get(status, status)
+
+
+#: the words of a printer's state that the WMS itself says (a printer's own words show as it said them)
+STATE_WORDS = {"disabled": N_("disabled"), "not checked yet": N_("not checked yet"), "ready": N_("ready")}
+
+
+def state_badge(state: str | None, active: bool = True) -> tuple[str, str]:
+    """``queries.state_badge`` with its own words in the page's language."""
+    text, css = queries.state_badge(state, active)
+    known = STATE_WORDS.get(text)
+    return (_(known) if known else text), css
 
 
 @bp.app_context_processor
 def _printing_context() -> dict[str, Any]:
     helpers = {
-        "state_badge": queries.state_badge,
+        "state_badge": state_badge,
         "job_badge": queries.job_badge,
         "job_subject": job_subject,
         "job_link": job_link,
         "job_problem": job_problem,
+        "job_status": job_status,
     }
     if not current_user.is_authenticated or request.blueprint == "api":
         return helpers
@@ -179,7 +212,8 @@ def _headers(response: Response) -> Response:
 @bp.get("/labels")
 @roles_required(*MANAGERS)
 def labels_index():
-    return render_template("printing/labels.html", kinds=previews.kinds())
+    kinds = [{**k, "title": _(k["title"]), "note": _(k["note"])} for k in previews.kinds()]
+    return render_template("printing/labels.html", kinds=kinds)
 
 
 @bp.get("/labels/<kind>/preview.<fmt>")
@@ -229,7 +263,7 @@ def printer_test(printer_id: int):
     # Another store's printer is as unknown as a printer that does not exist: NotFound, a 404 page.
     printer = queries.get_printer_for(current_staff(), printer_id)
     job = service.print_test_label(printer.name, actor=current_staff())
-    flash(f"Test label queued on {job.printer.name} as job {job.id}.", "success")
+    flash(_("Test label queued on %(printer)s as job %(job)s.", printer=job.printer.name, job=job.id), "success")
     return redirect(url_for("printing.job", job_id=job.id), 303)
 
 
@@ -273,7 +307,7 @@ def printer_create():
         )
     except ValidationError as exc:
         return _printer_form_page(form, errors=_field_errors(exc), status=422)
-    flash(f"Printer {printer.name} added.", "success")
+    flash(_("Printer %(name)s added.", name=printer.name), "success")
     return redirect(url_for("printing.printers"), 303)
 
 
@@ -305,7 +339,7 @@ def printer_update(printer_id: int):
         printer = service.update_printer(printer_id, form.url.data or "", form.location.data or "", form.station.data)
     except ValidationError as exc:
         return _printer_form_page(form, printer, errors=_field_errors(exc), status=422)
-    flash(f"Printer {printer.name} saved.", "success")
+    flash(_("Printer %(name)s saved.", name=printer.name), "success")
     return redirect(url_for("printing.printers"), 303)
 
 
@@ -327,9 +361,11 @@ def _set_enabled(printer_id: int, enabled: bool):
     _managed_printer(printer_id)
     printer = service.set_printer_enabled(printer_id, enabled)
     if enabled:
-        flash(f"Printer {printer.name} enabled.", "success")
+        flash(_("Printer %(name)s enabled.", name=printer.name), "success")
     else:
-        flash(f"Printer {printer.name} disabled: it takes no new jobs; jobs queued before wait.", "success")
+        flash(
+            _("Printer %(name)s disabled: it takes no new jobs; jobs queued before wait.", name=printer.name), "success"
+        )
     return redirect(url_for("printing.printers"), 303)
 
 
@@ -368,7 +404,7 @@ def reprint(job_id: int):
         abort(400)
     queries.job_for(current_staff(), job_id)  # NotFound for another store's job too
     new = service.reprint(job_id, actor=current_staff())
-    flash(f"Reprint queued as job {new.id}.", "success")
+    flash(_("Reprint queued as job %(job)s.", job=new.id), "success")
     return redirect(url_for("printing.job", job_id=new.id), 303)
 
 
@@ -379,7 +415,10 @@ def cancel(job_id: int):
         abort(400)
     was = queries.job_for(current_staff(), job_id).job.status
     job = service.cancel_job(job_id, actor=current_staff())
-    flash(f"Job {job.id} cancelled: it will not print." if was == "queued" else f"Job {job.id} dismissed.", "success")
+    if was == "queued":
+        flash(_("Job %(job)s cancelled: it will not print.", job=job.id), "success")
+    else:
+        flash(_("Job %(job)s dismissed.", job=job.id), "success")
     return redirect(_safe_next(url_for("printing.job", job_id=job_id)), 303)
 
 
