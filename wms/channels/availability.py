@@ -339,9 +339,10 @@ def log_end(conn: Connection) -> Position:
     return (row[0], row[1]) if row else START
 
 
-#: how often one process records a channel's unchanged feed position (a poll at the head of the log)
+#: how often one process records a channel's feed position: lag is measured in minutes, so a poll every few
+#: seconds needs no write of its own
 FEED_READ_EVERY = 60.0
-_feed_read_recorded: dict[int, tuple[Position, float]] = {}
+_feed_read_recorded: dict[int, float] = {}
 _RECORD_FEED_READ = text(
     "INSERT INTO channel_feed_read (channel_id, txid, seq, read_at) VALUES (:channel, :txid, :seq, :at) "
     "ON CONFLICT (channel_id) DO UPDATE SET txid = excluded.txid, seq = excluded.seq, read_at = excluded.read_at"
@@ -349,14 +350,13 @@ _RECORD_FEED_READ = text(
 
 
 def _record_feed_read(conn: Connection, channel_id: int, consumed: Position) -> None:
-    """Remember the position the channel has consumed (the cursor it sent), for the managers' feed-lag exception.
-    A poll that repeats the position is recorded once a minute per process, not on every request."""
+    """Remember the position the channel has consumed (the cursor it sent), for the managers' feed-lag exception;
+    at most once a minute per channel and process, so that the availability read stays a read."""
     now = time.monotonic()
-    last = _feed_read_recorded.get(channel_id)
-    if last is not None and last[0] == consumed and now - last[1] < FEED_READ_EVERY:
+    if now - _feed_read_recorded.get(channel_id, -FEED_READ_EVERY) < FEED_READ_EVERY:
         return
     conn.execute(_RECORD_FEED_READ, {"channel": channel_id, "txid": consumed[0], "seq": consumed[1], "at": utcnow()})
-    _feed_read_recorded[channel_id] = (consumed, now)
+    _feed_read_recorded[channel_id] = now
 
 
 def changes(channel_id: int, buffer: int, after: str | None, limit: int = 100) -> dict[str, Any]:

@@ -21,16 +21,12 @@ from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.orders.models import Order, OrderEvent
 from wms.stock.models import StockMovement
-from wms.timeutil import time_zone, utcnow
+from wms.timeutil import as_utc, time_zone, utcnow
 from wms.transfers.service import TRANSFERS_CHANNEL
 
 
 def _zone():
     return time_zone(current_app.config["TIMEZONE"])
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # SQLite hands times back without zone
 
 
 def _hours(now: datetime, hours: int) -> list[datetime]:
@@ -40,7 +36,7 @@ def _hours(now: datetime, hours: int) -> list[datetime]:
 
 
 def _hour_of(value: datetime) -> datetime:
-    return _aware(value).astimezone(_zone()).replace(minute=0, second=0, microsecond=0)
+    return as_utc(value).astimezone(_zone()).replace(minute=0, second=0, microsecond=0)
 
 
 def product_history(sku: str, days: int = 60, now: datetime | None = None) -> dict[str, Any] | None:
@@ -80,7 +76,7 @@ def product_history(sku: str, days: int = 60, now: datetime | None = None) -> di
         opening[loc] -= int(qty)
     change: dict[tuple[int, Any], int] = defaultdict(int)
     for at, qty, source, target in db.session.execute(flows(False)):
-        day = _aware(at).astimezone(zone).date()
+        day = as_utc(at).astimezone(zone).date()
         if target is not None:
             change[(target, day)] += qty
         if source is not None:
@@ -161,7 +157,7 @@ def pickup_times(days: int = 30, now: datetime | None = None) -> dict[str, Any]:
     ).all()
     waits: dict[str, list[float]] = defaultdict(list)
     for code, ready_at, done_at in rows:
-        waits[code].append((_aware(done_at) - _aware(ready_at)).total_seconds() / 3600)
+        waits[code].append((as_utc(done_at) - as_utc(ready_at)).total_seconds() / 3600)
     stores = sorted(waits)
     return {
         "type": "bar",

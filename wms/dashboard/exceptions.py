@@ -7,7 +7,7 @@ failing, channels whose change feed lags, transfers received with a variance. Ea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -24,7 +24,7 @@ from wms.printing.models import Printer, PrintJob
 from wms.stock.checks import latest_check
 from wms.tables import Column, Spec
 from wms.tasks.models import Task, TaskKind, TaskStatus
-from wms.timeutil import utcnow
+from wms.timeutil import as_utc, utcnow
 from wms.transfers.models import Transfer, TransferStatus
 
 #: order statuses in which a flag still asks for something
@@ -229,13 +229,9 @@ def lagging_feeds(now: datetime | None = None) -> list[dict[str, Any]]:
     out = []
     for code, txid, seq, read_at in rows:
         unread, oldest = unread_changes((txid, seq), UNREAD_CAP)
-        if oldest is not None and _aware(oldest) < now - feed_lag():
+        if oldest is not None and as_utc(oldest) < now - feed_lag():
             out.append({"channel": code, "read_at": read_at, "oldest_unread": oldest, "unread": unread})
     return out
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _transfers() -> Select:

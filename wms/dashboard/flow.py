@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
@@ -26,7 +26,7 @@ from wms.picking.rules import parse_cutoff, ship_by, zone_of
 from wms.returns.models import Return
 from wms.stock.models import Reservation, StockMovement
 from wms.tables import Column, Spec
-from wms.timeutil import time_zone, utcnow
+from wms.timeutil import as_utc, time_zone, utcnow
 from wms.transfers.models import OPEN_TRANSFER_STATUSES, Transfer
 from wms.transfers.service import TRANSFERS_CHANNEL
 
@@ -174,7 +174,7 @@ def _orders(now: datetime) -> list[dict[str, Any]]:
             {"location": code, "status": status, "orders": 0, "oldest": created_at, "late": 0, "due_next": 0},
         )
         group["orders"] += 1
-        group["oldest"] = min(group["oldest"], created_at, key=_aware)
+        group["oldest"] = min(group["oldest"], created_at, key=as_utc)
         group["late"] += due <= now
         group["due_next"] += now < due <= next_cutoff
     return list(groups.values())
@@ -197,10 +197,6 @@ def _waves() -> Iterator[dict[str, Any]]:
             "lines": lines,
             "progress": round(100 * lines_done / lines) if lines else 0,
         }
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _productivity(now: datetime, by_zone: bool) -> list[dict[str, Any]]:
@@ -229,7 +225,7 @@ def _productivity(now: datetime, by_zone: bool) -> list[dict[str, Any]]:
         key = (location, zone_of(bin_code)) if by_zone else (actor or "?",)
         lines[key].add((reference, product_id, bin_id))
         units[key] += int(qty)
-        hours[key].add(_aware(at).replace(minute=0, second=0, microsecond=0))
+        hours[key].add(as_utc(at).replace(minute=0, second=0, microsecond=0))
     out = []
     for key in lines:
         row = {"location": key[0], "zone": key[1]} if by_zone else {"picker": key[0]}
