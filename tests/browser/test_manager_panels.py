@@ -80,13 +80,18 @@ def test_a_table_sorts_pages_and_exports_to_csv(desk, live_server):
 
 def test_the_exceptions_panel_refreshes_itself_and_settles_a_flag(desk, live_server):
     order_id, _task = pick_wave(live_server, "WEB-EX-1", [("KT-1", 1)])
+    desk.clock.install()  # the page's timers run when the test says, not 15 s later
     desk.goto(f"{live_server.url}/exceptions")
     assert f"ex-order-{order_id}" not in desk.content()
     with live_server.app.app_context():
         db.session.execute(update(Order).where(Order.id == order_id).values(attention="bin A-01 was empty"))
         db.session.commit()
         db.session.remove()
-    # no reload: the panel fetches itself again within its interval
+    # no reload: the panel fetches itself again within its interval (and not before it)
+    desk.clock.run_for(10_000)
+    desk.wait_for_timeout(300)
+    assert desk.locator(f"#ex-order-{order_id}").count() == 0
+    desk.clock.run_for(6_000)
     wait_until(lambda: desk.locator(f"#ex-order-{order_id}").count() == 1, timeout=25, what="the flag on the panel")
     desk.locator(f"#ex-order-{order_id} button").click()
     desk.wait_for_url(f"{live_server.url}/exceptions")

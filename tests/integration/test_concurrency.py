@@ -91,8 +91,10 @@ def reservation_totals() -> dict[tuple[str, str], tuple[int, int, int]]:
 
 
 def threads_for(app) -> int:
-    # SQLite serialises writers: fewer clients keep the run short and still race every statement
-    return 32 if db.engine.dialect.name == "postgresql" else 8
+    # SQLite serialises writers: fewer clients keep the run short and still race every statement. On PostgreSQL
+    # stay below the pool (10 + 20 overflow): a client past it waits for a connection, and on a loaded machine a
+    # waiter can starve for the pool's 30 s while the others hand connections back and take them again.
+    return 24 if db.engine.dialect.name == "postgresql" else 8
 
 
 def order_job(external_id: str, lines: list[tuple[str, int]]):

@@ -190,7 +190,7 @@ def due_lines(draw):
 options_strategy = st.builds(WaveOptions, max_orders=st.integers(1, 6), max_lines=st.none() | st.integers(1, 8))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(due_lines(), options_strategy)
 def test_every_line_in_exactly_one_task(lines, options):
     tasks = build_waves(lines, options)
@@ -199,7 +199,7 @@ def test_every_line_in_exactly_one_task(lines, options):
     assert all(task.lines for task in tasks)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(due_lines(), options_strategy)
 def test_tasks_are_walks_of_one_location_and_zone_within_the_limits(lines, options):
     for task in build_waves(lines, options):
@@ -215,7 +215,7 @@ def test_tasks_are_walks_of_one_location_and_zone_within_the_limits(lines, optio
         assert {p.due.ref: p.tote_slot for p in task.lines} == {o: i for i, o in enumerate(task.orders, 1)}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(due_lines(), options_strategy, st.randoms(use_true_random=False))
 def test_the_input_order_does_not_matter(lines, options, rnd: random.Random):
     shuffled = list(lines)
@@ -223,7 +223,7 @@ def test_the_input_order_does_not_matter(lines, options, rnd: random.Random):
     assert build_waves(shuffled, options) == build_waves(lines, options)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(due_lines())
 def test_an_urgent_order_is_in_the_first_task_of_each_of_its_zones(lines):
     urgent = {d.ref for d in lines if d.urgent}
