@@ -28,7 +28,9 @@ bin in one zone), as a manager releases them; its time is not measured here.
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -298,11 +300,17 @@ def _server_time(client, bare, info: dict[str, Any]) -> dict[str, Any]:
     wms_cpu: list[float] = []
     bare_cpu: list[float] = []
     by_kind: dict[str, list[float]] = defaultdict(list)
+    last_of_task: list[float] = []  # the scan that finished its task (and opened the order's pack task)
     statuses: Counter = Counter()
     bare_statuses: Counter = Counter()
     errors: list[str] = []
     rounds = 0
     clock, cpu = time.perf_counter, time.thread_time
+    # WMS_BENCH_PROFILE=FILE: cProfiles of the WMS scans alone (pstats format), for finding where the time goes:
+    # FILE for the scans that left their task open, FILE.last for each task's last scan. The profiler's own cost
+    # makes the figures of that run useless.
+    profile_to = os.environ.get("WMS_BENCH_PROFILE")
+    profiles: list[tuple[bool, cProfile.Profile]] = []
     while steps:
         rounds += 1
         for task_id in list(steps):
@@ -311,9 +319,15 @@ def _server_time(client, bare, info: dict[str, Any]) -> dict[str, Any]:
             url = f"/api/v1/tasks/{task_id}/scans"
             row = row_of[task_id]
             bare_body = {"id": f"m{rounds}", "code": f"TASK-{row:05d}"}
+            one = cProfile.Profile() if profile_to else None
+            if one is not None:
+                one.enable()
             c0, t0 = cpu(), clock()
             r = client.post(url, json=body, headers=headers[task_id])
             t1, c1 = clock(), cpu()
+            if one is not None:
+                one.disable()
+                profiles.append((r.get_json().get("task", {}).get("next", {}).get("expect") == "nothing", one))
             rb = bare.post(f"/bare/scan/{row}", json=bare_body)
             t2, c2 = clock(), cpu()
             wms_times.append(t1 - t0)
@@ -329,9 +343,14 @@ def _server_time(client, bare, info: dict[str, Any]) -> dict[str, Any]:
                 continue
             step = r.get_json()["task"]["next"]
             if step["expect"] == "nothing":
+                last_of_task.append(t1 - t0)
                 del steps[task_id]
             else:
                 steps[task_id] = step
+    for last, suffix in ((False, ""), (True, ".last")):
+        chosen = [one for was_last, one in profiles if was_last == last]
+        if chosen:
+            pstats.Stats(*chosen).dump_stats(profile_to + suffix)
     return {
         "scans": len(wms_times),
         "rounds": rounds,
@@ -343,6 +362,12 @@ def _server_time(client, bare, info: dict[str, Any]) -> dict[str, Any]:
         "cpu_p50": percentile(wms_cpu, 0.50),
         "bare_cpu_p50": percentile(bare_cpu, 0.50),
         "by_kind": {k: (len(v), percentile(v, 0.50), percentile(v, 0.99)) for k, v in by_kind.items()},
+        "last": (len(last_of_task), percentile(last_of_task, 0.50), percentile(last_of_task, 0.99))
+        if last_of_task
+        else (0, 0.0, 0.0),
+        # how much of the tail the tasks' last scans make: of the slowest 1 % of all scans, how many
+        "last_in_tail": sum(t >= percentile(wms_times, 0.99) for t in last_of_task),
+        "tail": sum(t >= percentile(wms_times, 0.99) for t in wms_times),
         "statuses": dict(statuses),
         "bare_statuses": dict(bare_statuses),
         "errors": errors[:5],
@@ -435,7 +460,10 @@ def run(kind: str, settings: Settings) -> list[Row]:
             if not problems
             else "after the run: see the problems below",
             "by what next expected (scans, p50, p99): "
-            + ", ".join(f"{k} {n:,} {p50 * 1000:.1f}/{p99 * 1000:.1f} ms" for k, (n, p50, p99) in kinds),
+            + ", ".join(f"{k} {n:,} {p50 * 1000:.1f}/{p99 * 1000:.1f} ms" for k, (n, p50, p99) in kinds)
+            + "; a task's last scan {:,} {:.1f}/{:.1f} ms ({} of the {} slowest 1 %)".format(
+                timed["last"][0], timed["last"][1] * 1000, timed["last"][2] * 1000, timed["last_in_tail"], timed["tail"]
+            ),
             f"SQL statements per scan incl. BEGIN/COMMIT (median, max): {statements}",
             f"CPU time of the calling thread per scan (median; on SQLite it includes the database's work, on "
             f"PostgreSQL not): WMS {timed['cpu_p50'] * 1000:.2f} ms, bare {timed['bare_cpu_p50'] * 1000:.2f} ms",

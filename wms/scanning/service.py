@@ -115,12 +115,28 @@ def resolve_parsed(
     *,
     session: Session | None = None,
     known: KnownProducts | None = None,
+    known_bins: KnownBins | None = None,
 ) -> Resolved:
     """:func:`resolve_scan` for an already parsed scan. ``known``: products already read by GTIN-14 (None: no
     product has it), from :func:`product_by_gtin_columns` in the caller's own statement; a GTIN among them is not
-    read again."""
+    read again. ``known_bins``: bins the caller read already (a task's bins, with its lines); a bin label naming
+    one of them exactly is not read again."""
     rules.check_expect(expect)
     session = session or db.session
+    if known_bins and scan.kind is ScanKind.BIN and (scan.location, scan.bin) in known_bins:
+        bin_id, bin_kind, bin_location_id = known_bins[(scan.location, scan.bin)]
+        if location_id is None or bin_location_id == location_id:
+            return Resolved(
+                "bin",
+                scan,
+                scan.bin or "",
+                "code",
+                bin_id=bin_id,
+                bin=scan.bin,
+                bin_kind=bin_kind,
+                location_id=bin_location_id,
+                location=scan.location,
+            )
     if scan.kind is ScanKind.PLAIN:
         return _resolve_plain(session, scan, scan.value, location_id, expect)
     if known and scan.kind is ScanKind.PRODUCT and scan.gtin14 in known and not rules.try_as_plain_first(scan, expect):
@@ -200,6 +216,8 @@ def _product_found(scan: ScanResult, found: tuple[int, str, str] | None, expect:
 
 #: products read with another statement, by GTIN-14: (id, sku, name), or None for a GTIN no product has
 KnownProducts = dict[str, tuple[int, str, str] | None]
+#: bins read with another statement, by (location code, bin code): (bin id, bin kind, location id)
+KnownBins = dict[tuple[str, str], tuple[int, str, int]]
 
 
 def product_by_gtin_columns(gtin: BindParameter[str]) -> tuple[Label[int], Label[str], Label[str]]:

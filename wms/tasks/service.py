@@ -8,10 +8,12 @@ A scan that is refused stores nothing (it changed nothing, so trying it again is
 
 from __future__ import annotations
 
+import enum
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import TextClause, and_, bindparam, insert, inspect, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,11 +24,20 @@ from wms.errors import InvalidState, NotFound, ValidationError
 from wms.extensions import db
 from wms.locations.models import Bin, BinKind, Location
 from wms.orders.models import Order
-from wms.scanning.service import KnownProducts, Resolved, product_by_gtin_columns, resolve_parsed, resolve_scan
+from wms.scanning.service import (
+    KnownBins,
+    KnownProducts,
+    Resolved,
+    product_by_gtin_columns,
+    resolve_parsed,
+    resolve_scan,
+)
 from wms.stock import service as stock
 from wms.tasks import rules
 from wms.tasks.kinds import Work, handler_for
+from wms.tasks.kinds.base import Closing
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskScan, TaskStatus
+from wms.timeutil import utcnow
 from wms.uow import unit_of_work
 
 #: statuses in which a task takes no more work
@@ -122,7 +133,7 @@ _ANSWER = select(TaskScan.answer).where(
 )
 _INSERT_SCAN = insert(TaskScan)
 _LINES = (
-    select(TaskLine, Product.sku, Bin.code, Order.tote, Location.code)
+    select(TaskLine, Product.sku, Bin.code, Order.tote, Location.code, Bin.kind)
     .join(Product, Product.id == TaskLine.product_id)
     .join(Location, Location.id == bindparam("location_id"))
     .outerjoin(Bin, Bin.id == TaskLine.bin_id)
@@ -156,6 +167,16 @@ class _Names:
     totes: dict[int, str | None] = field(default_factory=dict)
     #: the scanned item's product, read with the lines (``wms.scanning.service.KnownProducts``)
     products: KnownProducts = field(default_factory=dict)
+    #: the kinds of the lines' bins, by bin id
+    bin_kinds: dict[int, str] = field(default_factory=dict)
+
+    def known_bins(self, location_id: int) -> KnownBins:
+        """The lines' bins as :func:`wms.scanning.service.resolve_parsed` takes them: a scan of one needs no read."""
+        return {
+            (self.location, code): (bin_id, self.bin_kinds[bin_id], location_id)
+            for bin_id, code in self.bins.items()
+            if bin_id in self.bin_kinds
+        }
 
 
 def _load_lines(
@@ -178,19 +199,20 @@ def _load_lines(
         names = _Names(
             location=session.execute(select(Location.code).where(Location.id == task.location_id)).scalar_one()
         )
-    for line, sku, bin_code, tote, *_ in rows:
+    for line, sku, bin_code, tote, _location, bin_kind, *_ in rows:
         names.skus[line.product_id] = sku
         if line.bin_id:
             names.bins[line.bin_id] = bin_code
+            names.bin_kinds[line.bin_id] = bin_kind
         if line.order_id:
             names.totes[line.order_id] = tote
     if gtin is not None and rows:
-        product_id, sku, name = rows[0][6:9]
+        product_id, sku, name = rows[0][7:10]
         names.products[gtin] = (product_id, sku, name) if product_id is not None else None
     if client_id is None:
         return names, None
     if rows:
-        return names, rows[0][5]
+        return names, rows[0][6]
     return names, session.execute(_ANSWER, {"task_id": task.id, "client_id": client_id}).scalar_one_or_none()
 
 
@@ -309,6 +331,8 @@ def apply_scan(
             return stored
         task = work.task
         work.condition = condition
+        if session.get_bind().dialect.name == "postgresql":
+            work.closing = []
         if qty is not None and qty < 1:
             raise ValidationError.one("qty", "must be at least 1")
         handler = handler_for(task.kind)
@@ -318,7 +342,14 @@ def apply_scan(
         facts = None
         if code and parsed is not None:
             facts = _facts(
-                resolve_parsed(parsed, task.location_id, expect=step["expect"], session=session, known=names.products)
+                resolve_parsed(
+                    parsed,
+                    task.location_id,
+                    expect=step["expect"],
+                    session=session,
+                    known=names.products,
+                    known_bins=names.known_bins(task.location_id),
+                )
             )
         elif code:
             facts = _facts(resolve_scan(code, task.location_id, expect=step["expect"], session=session))
@@ -326,7 +357,7 @@ def apply_scan(
             raise ValidationError.one("code", f"scan a code: {step['prompt']}")
         message = handler.scan(work, facts, qty)
         handler.after_scan(work)
-        return _answer(session, task, client_id, code or "", message, user, device, names)
+        return _answer(session, task, client_id, code or "", message, user, device, names, work.closing)
 
 
 def short_pick(task_id: int, client_id: str, qty_found: int, user: User, device: str | None = None) -> dict[str, Any]:
@@ -397,24 +428,73 @@ def _answer(
     user: User,
     device: str | None,
     names: _Names,
+    closing: list[Closing] | None = None,
 ) -> dict[str, Any]:
-    """The answer of an applied scan, stored under its client id (a retry answers it again)."""
+    """The answer of an applied scan, stored under its client id (a retry answers it again). ``closing``
+    (PostgreSQL): writes that ride on the statement storing it; the task's own change of status or assignee joins
+    them."""
+    if closing is not None:
+        closing = [*closing, *_task_change(task)]
     session.flush()
     view = task_view(session, task, names)
     answer = {"ok": True, "message": message or view["next"]["prompt"], "task": view}
+    params = {
+        "task_id": task.id,
+        "client_id": client_id,
+        "raw": raw,
+        "answer": answer,
+        "actor": user.username,
+        "device": device,
+    }
     # Core, past the ORM: the session was flushed above, and the ORM's flush of one new row costs more than the row.
-    session.connection().execute(
-        _INSERT_SCAN,
-        {
-            "task_id": task.id,
-            "client_id": client_id,
-            "raw": raw,
-            "answer": answer,
-            "actor": user.username,
-            "device": device,
-        },
-    )
+    if not closing:
+        session.connection().execute(_INSERT_SCAN, params)
+        return answer
+    merged = {**params, "created_at": utcnow()}
+    for write in closing:
+        merged.update(write.params)
+    session.connection().execute(_insert_scan_after(", ".join(write.ctes for write in closing)), merged)
     return answer
+
+
+#: what a scan may change on its task row, written by its closing statement
+_TASK_CHANGES = frozenset({"status", "assignee_id"})
+_TASK_CHANGE_CTE = """task_changed AS (
+    UPDATE task SET status = :task_status, assignee_id = :task_assignee_id, updated_at = :task_updated_at
+    WHERE id = :task_changed_id RETURNING 1
+)"""
+
+
+def _task_change(task: Task) -> list[Closing]:
+    """The task row's change (status, assignee) as a closing write, taken out of the ORM's next flush; nothing
+    when the task is unchanged or changed otherwise (the flush writes it then, as always)."""
+    changed = inspect(task).committed_state.keys()
+    if not changed or not changed <= _TASK_CHANGES:
+        return []
+    now = utcnow()
+    for key, value in (("status", task.status), ("assignee_id", task.assignee_id), ("updated_at", now)):
+        set_committed_value(task, key, value)
+    status = task.status.value if isinstance(task.status, enum.Enum) else task.status
+    return [
+        Closing(
+            _TASK_CHANGE_CTE,
+            {
+                "task_status": status,
+                "task_assignee_id": task.assignee_id,
+                "task_updated_at": now,
+                "task_changed_id": task.id,
+            },
+        )
+    ]
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_scan_after(ctes: str) -> TextClause:
+    """The scan's INSERT after the data-modifying CTEs ``ctes`` (a handful of combinations: built once each)."""
+    return text(
+        f"WITH {ctes}\nINSERT INTO task_scan (task_id, client_id, raw, answer, actor, device, created_at)\n"
+        "VALUES (:task_id, :client_id, :raw, :answer, :actor, :device, :created_at)"
+    ).bindparams(bindparam("answer", type_=TaskScan.__table__.c.answer.type))
 
 
 def complete_task(task_id: int, user: User) -> dict[str, Any]:

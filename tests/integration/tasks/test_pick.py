@@ -5,8 +5,9 @@ flag the order and open a count; a picked order gets a pack task; cancelling mid
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from devices.scan import encode_bin
 from tests.factories import (
     add_stock,
     fast_password_hashing,
@@ -32,6 +33,7 @@ from wms.errors import (
 from wms.extensions import db
 from wms.locations.models import Bin, Location
 from wms.orders.service import place_order
+from wms.scanning.errors import UnknownCode
 from wms.stock.models import StockMovement, StockQuant
 from wms.stock.service import check_stock
 from wms.tasks.kinds.pick import cancel_order_and_work
@@ -319,3 +321,78 @@ def test_a_count_that_releases_a_short_picked_orders_rest_opens_its_pack_task(fl
     assert [(line.qty, line.order_id) for line in pack.lines] == [(1, order_id)]
     assert level("B", "WH1") == (0, 0)
     assert check_stock() == []
+
+
+@pytest.fixture
+def statements():
+    """The SQL statements the database is sent while the test runs, in order."""
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_last_scan_of_an_order_closes_its_task_and_opens_its_pack_task(floor, statements):
+    """On PostgreSQL the task's status and the order's pack task ride on the statement that stores the scan's
+    answer (no statement of their own); on both databases what they write is the same."""
+    first, second = order(floor, "W-1", [("A", 1)]), order(floor, "W-2", [("B", 1)])
+    task_id = pick_task([first, second])
+    for code in ("T-0001", "A-01"):
+        scan(task_id, floor["piotr"], code)
+    statements.clear()
+    answer = scan(task_id, floor["piotr"], GTIN["A"])  # the first order is picked, the task is not done
+    assert answer["task"]["status"] == "in_progress"
+    assert [pack.reference for pack in tasks_of("pack")] == [{"order": first}]
+    if db.engine.dialect.name == "postgresql":
+        [closing] = [s for s in statements if "INSERT INTO task_scan" in s]
+        assert closing.startswith("WITH pack_picked AS") and "task_changed" not in closing
+        assert not any(s.startswith("UPDATE task SET") for s in statements)
+    for code in ("T-0002", "A-02"):
+        scan(task_id, floor["piotr"], code)
+    statements.clear()
+    answer = apply_scan(task_id, "last-B", GTIN["B"], None, floor["piotr"])
+    assert answer["task"]["status"] == "done" and answer["task"]["next"]["expect"] == "nothing"
+    if db.engine.dialect.name == "postgresql":
+        [closing] = [s for s in statements if "INSERT INTO task_scan" in s]
+        assert "pack_picked AS" in closing and "task_changed AS" in closing
+        assert not any(s.startswith(("UPDATE task SET", "WITH pack_picked")) and s != closing for s in statements)
+    db.session.expire_all()
+    task = db.session.get(Task, task_id)
+    assert task.status == "done" and task.assignee_id == floor["piotr"].id
+    assert sorted(pack.reference["order"] for pack in tasks_of("pack")) == [first, second]
+    (second_pack,) = [pack for pack in tasks_of("pack") if pack.reference == {"order": second}]
+    assert second_pack.tote == "T-0002" and [(line.qty, line.order_id) for line in second_pack.lines] == [(1, second)]
+    # a retry of that last scan answers the stored answer and writes nothing again
+    assert apply_scan(task_id, "last-B", GTIN["B"], None, floor["piotr"]) == answer
+    assert len(tasks_of("pack")) == 2
+    assert check_stock() == []
+
+
+def test_a_scan_that_claims_the_task_writes_its_assignee(floor):
+    order_id = order(floor, "W-1", [("A", 1)])
+    task_id = pick_task([order_id])
+    scan(task_id, floor["anna"], "T-0001")  # no claim first: the first scan takes the task
+    db.session.expire_all()
+    task = db.session.get(Task, task_id)
+    assert (task.status, task.assignee_id) == ("in_progress", floor["anna"].id)
+    with pytest.raises(InvalidState):
+        scan(task_id, floor["piotr"], "A-01")
+
+
+def test_a_bin_label_of_the_tasks_bin_or_another_bin(floor):
+    order_id = order(floor, "W-1", [("A", 1)])
+    task_id = pick_task([order_id])
+    scan(task_id, floor["piotr"], "T-0001")
+    with pytest.raises(WrongBin) as err:
+        scan(task_id, floor["piotr"], encode_bin("WH1", "A-02"))  # a bin of no line: read, and refused
+    assert err.value.details == {"expected": "A-01", "scanned": "A-02"}
+    with pytest.raises(UnknownCode) as unknown:
+        scan(task_id, floor["piotr"], encode_bin("WH2", "A-01"))  # the same code at another location
+    assert unknown.value.details["reason"] == "other_location"
+    with pytest.raises(UnknownCode):
+        scan(task_id, floor["piotr"], encode_bin("WH1", "Z-99"))
+    assert scan(task_id, floor["piotr"], encode_bin("WH1", "A-01"))["task"]["next"]["prompt"] == "Scan item A"

@@ -19,6 +19,16 @@ from wms.tasks import rules
 from wms.tasks.models import Task, TaskLine, TaskStatus
 
 
+@dataclass(frozen=True)
+class Closing:
+    """A write that rides on a scan's closing statement (PostgreSQL): ``ctes`` is the text of one or more
+    data-modifying CTEs (``name AS (...)``, comma-separated, names of their own); ``params`` its bind values (names
+    of their own). It runs after everything the scan wrote before it, in the same transaction."""
+
+    ctes: str
+    params: dict[str, Any]
+
+
 @dataclass
 class Work:
     """One piece of work on a locked task, inside the service's unit of work."""
@@ -34,6 +44,9 @@ class Work:
     totes: dict[int, str | None] = field(default_factory=dict)
     #: what the person said of the scanned units (``damaged``), where a kind asks (a transfer's receiving)
     condition: str | None = None
+    #: PostgreSQL, a scan: writes that may wait for the scan's closing statement (each a :class:`Closing`), run
+    #: there as data-modifying CTEs of the INSERT that stores the answer, a round trip less each. None: write now.
+    closing: list[Closing] | None = None
 
     @property
     def actor(self) -> str:

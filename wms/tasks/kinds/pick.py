@@ -30,10 +30,10 @@ from wms.orders.service import cancel_order
 from wms.stock.models import Lot, Reservation, StockLevel, StockQuant
 from wms.stock.service import LedgerEntry, post_entries
 from wms.tasks import pick_rules, rules
-from wms.tasks.kinds.base import KindRules, Work, register
+from wms.tasks.kinds.base import Closing, KindRules, Work, register
 from wms.tasks.kinds.count import open_count_task
 from wms.tasks.kinds.pack import ACTIVE, fully_picked, open_pack_task, picked_units, staging_bin
-from wms.tasks.kinds.pack_pg import open_pack_task_if_picked
+from wms.tasks.kinds.pack_pg import PACK_CTES, open_pack_task_if_picked, pack_task_params
 from wms.tasks.kinds.pick_pg import PickedUnits, pick_in_one_statement
 from wms.tasks.models import Task, TaskKind, TaskLine, TaskStatus
 from wms.timeutil import utcnow
@@ -208,7 +208,9 @@ def pick_units(work: Work, line: TaskLine, qty: int) -> None:
     more_here = any(other.order_id == order.id and other.done + other.short < other.qty for other in task.lines)
     if more_here:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if work.closing is not None:  # PostgreSQL, a scan: with the statement that stores its answer
+        work.closing.append(Closing(PACK_CTES, pack_task_params(order, task.location_id, staging.id)))
+    elif session.get_bind().dialect.name == "postgresql":
         open_pack_task_if_picked(session, order, task.location_id, staging.id)
     elif fully_picked(session, order.id, task.location_id):
         open_pack_task(session, order, task.location_id, staging)
