@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wms.auth.models import SignInFailure, User, UserSession
@@ -152,9 +153,14 @@ def known_user(user_id: int, username: str, role: str, location_id: int | None) 
     """The active user the caller's token check has just read (it refuses inactive users and cut-off tokens), put
     into the request's session without reading the row again: a staff token's every call saves that read. The
     other columns load when first used, like any expired attribute."""
+    session = db.session()
+    loaded = session.identity_map.get(identity_key(User, user_id))
+    if loaded is not None:
+        return loaded
     user = User(id=user_id, username=username, role=role, location_id=location_id, active=True)
     make_transient_to_detached(user)
-    return db.session.merge(user, load=False)
+    session.add(user)  # attached as it is (a merge would copy it): persistent, no statement
+    return user
 
 
 def _hash(key: str) -> str:
