@@ -32,6 +32,7 @@ PAGES = [
     "/transfers",
     "/returns",
     "/waves",
+    "/products?sort=-on_hand",
     "/",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,6 +63,18 @@ class ProductPage:
     total: int
     #: codes of the locations whose stock is shown
     locations: list[str]
+    #: the order (:func:`product_sort`)
+    sort: str = "sku"
+    descending: bool = False
+
+    def sort_arg(self, key: str) -> str:
+        """``?sort=`` for a click on ``key``'s header: ascending first, descending when it is the ascending order."""
+        return f"-{key}" if key == self.sort and not self.descending else key
+
+    def aria_sort(self, key: str) -> str:
+        if key != self.sort:
+            return "none"
+        return "descending" if self.descending else "ascending"
 
 
 @dataclass(frozen=True)
@@ -113,63 +126,124 @@ def _name_matches(query: str):
     return or_(*(Product.name.icontains(s, autoescape=True) for s in spellings))
 
 
-def search_products(user: User, query: str = "", page: int = 1, per_page: int | None = None) -> ProductPage:
-    """A page of products matching ``query`` (part of the sku or name, or a barcode: part of its digits or any
-    form of its GTIN), by sku, with their sellable stock at the locations ``user`` may see. No locks."""
-    per_page = per_page or PRODUCTS_PER_PAGE
-    query = (query or "").strip()[:100]
-    locations = visible_locations(user)
-    statement = select(Product)
-    if query:
-        conditions = [Product.sku.icontains(query, autoescape=True), _name_matches(query)]
-        if query.isdigit():
-            conditions.append(
-                select(Barcode.id)
-                .where(Barcode.product_id == Product.id, Barcode.code.contains(query, autoescape=True))
-                .exists()
-            )
-            try:
-                gtin = validate_gtin(query)
-            except ValueError:
-                gtin = None
-            if gtin:
-                conditions.append(
-                    select(Barcode.id).where(Barcode.product_id == Product.id, Barcode.gtin == gtin).exists()
-                )
-        statement = statement.where(or_(*conditions))
-    session = db.session
-    total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    products = list(
-        session.execute(
-            statement.options(selectinload(Product.barcodes))
-            .order_by(Product.sku)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).scalars()
-    )
+#: the product list's orders: ``?sort=`` names one, ``-`` first for descending; the sku breaks ties
+PRODUCT_SORTS = ("sku", "name", "on_hand", "available")
+
+
+def product_sort(raw: str | None) -> tuple[str, bool]:
+    """The product list's order from ``?sort=``: (key, descending); an unknown key is the default, by sku (links
+    outlive changes, and a wrong sort is no reason to refuse the list)."""
+    raw = (raw or "").strip()
+    descending = raw.startswith("-")
+    key = raw.lstrip("-")
+    return (key, descending) if key in PRODUCT_SORTS else ("sku", False)
+
+
+def _matching(query: str):
+    """The id, sku and name of the products matching ``query`` (part of the sku or name, or a barcode: part of its
+    digits or any form of its GTIN); all of them for an empty query."""
+    statement = select(Product.id, Product.sku, Product.name)
+    if not query:
+        return statement
+    conditions = [Product.sku.icontains(query, autoescape=True), _name_matches(query)]
+    if query.isdigit():
+        conditions.append(
+            select(Barcode.id)
+            .where(Barcode.product_id == Product.id, Barcode.code.contains(query, autoescape=True))
+            .exists()
+        )
+        try:
+            gtin = validate_gtin(query)
+        except ValueError:
+            gtin = None
+        if gtin:
+            conditions.append(select(Barcode.id).where(Barcode.product_id == Product.id, Barcode.gtin == gtin).exists())
+    return statement.where(or_(*conditions))
+
+
+def _ordered_products(statement, location_ids: list[int], key: str, descending: bool):
+    """``statement`` in the list's order. Stock sorts sum the product's levels at ``location_ids`` per row (a
+    correlated sum over an indexed key); by sku and name the database walks the products only."""
+    if key in ("on_hand", "available"):
+        column = StockLevel.on_hand_sellable if key == "on_hand" else StockLevel.on_hand_sellable - StockLevel.reserved
+        first = (
+            select(func.coalesce(func.sum(column), 0))
+            .where(StockLevel.product_id == Product.id, StockLevel.location_id.in_(location_ids or [-1]))
+            .scalar_subquery()
+        )
+    else:
+        first = Product.sku if key == "sku" else Product.name
+    order = [first.desc() if descending else first.asc()]
+    if key != "sku":
+        order.append(Product.sku.asc())
+    return statement.order_by(*order)
+
+
+def _rows(session, products: list, locations: list) -> list[ProductRow]:
+    """``products`` ((id, sku, name) rows) with their barcodes and their stock at ``locations``: two reads."""
+    ids = [p.id for p in products]
+    barcodes: dict[int, list[str]] = {}
     levels: dict[tuple[int, int], tuple[int, int]] = {}
-    if products and locations:
+    if ids:
+        for product_id, code in session.execute(
+            select(Barcode.product_id, Barcode.code).where(Barcode.product_id.in_(ids)).order_by(Barcode.id)
+        ):
+            barcodes.setdefault(product_id, []).append(code)
+    if ids and locations:
         rows = session.execute(
             select(
                 StockLevel.product_id, StockLevel.location_id, StockLevel.on_hand_sellable, StockLevel.reserved
-            ).where(
-                StockLevel.product_id.in_([p.id for p in products]),
-                StockLevel.location_id.in_([loc.id for loc in locations]),
-            )
+            ).where(StockLevel.product_id.in_(ids), StockLevel.location_id.in_([loc.id for loc in locations]))
         )
         levels = {(pid, lid): (on_hand, reserved) for pid, lid, on_hand, reserved in rows}
-    items = [
+    return [
         ProductRow(
             sku=p.sku,
             name=p.name,
-            barcodes=[b.code for b in p.barcodes],
+            barcodes=barcodes.get(p.id, []),
             stock=[LocationStock(loc.code, *levels[(p.id, loc.id)]) for loc in locations if (p.id, loc.id) in levels],
         )
         for p in products
     ]
-    return ProductPage(query, items, page, pages, total, [loc.code for loc in locations])
+
+
+def search_products(
+    user: User, query: str = "", page: int = 1, per_page: int | None = None, sort: str | None = None
+) -> ProductPage:
+    """A page of products matching ``query`` (part of the sku or name, or a barcode: part of its digits or any
+    form of its GTIN), in the order ``sort`` names (:func:`product_sort`; by sku by default), with their sellable
+    stock at the locations ``user`` may see. No locks."""
+    per_page = per_page or PRODUCTS_PER_PAGE
+    query = (query or "").strip()[:100]
+    key, descending = product_sort(sort)
+    locations = visible_locations(user)
+    statement = _matching(query)
+    session = db.session
+    total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    ordered = _ordered_products(statement, [loc.id for loc in locations], key, descending)
+    products = session.execute(ordered.offset((page - 1) * per_page).limit(per_page)).all()
+    items = _rows(session, products, locations)
+    return ProductPage(query, items, page, pages, total, [loc.code for loc in locations], key, descending)
+
+
+#: products read per round trip while the product list's CSV streams
+EXPORT_BATCH = 500
+
+
+def export_products(user: User, query: str = "", sort: str | None = None) -> Iterator[ProductRow]:
+    """Every product matching ``query``, in the list's order (:func:`search_products`), a batch at a time: for the
+    list's CSV. No locks."""
+    query = (query or "").strip()[:100]
+    key, descending = product_sort(sort)
+    locations = visible_locations(user)
+    ordered = _ordered_products(_matching(query), [loc.id for loc in locations], key, descending)
+    session = db.session
+    # One query, read a batch at a time (a server-side cursor on PostgreSQL): the order is computed once.
+    result = session.execute(ordered, execution_options={"yield_per": EXPORT_BATCH})
+    for batch in result.partitions():
+        yield from _rows(session, batch, locations)
 
 
 def product_detail(user: User, sku: str) -> ProductDetail:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -15,6 +17,7 @@ from tests.web.staff import (  # noqa: F401 (fixtures)
     form_key,
     job_count,
     jobs,
+    make_shop,
     new_client,
     shop_fixture,
     sign_in,
@@ -201,3 +204,71 @@ def test_print_form_needs_its_csrf_token(client, app, shop, monkeypatch):
     assert job_count() == 0
     assert client.post("/products/KT-1/print", data=form | {"csrf_token": token}).status_code == 303
     assert job_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        (None, ["KT-1", "KT-2", "NOCODE"]),
+        ("-sku", ["NOCODE", "KT-2", "KT-1"]),
+        ("name", None),  # by the database's collation (where Ł sorts differs): checked below
+        ("-on_hand", ["KT-1", "KT-2", "NOCODE"]),  # 22 sellable (the dock is not), then two of none: by sku
+        ("on_hand", ["KT-2", "NOCODE", "KT-1"]),
+        ("nonsense", ["KT-1", "KT-2", "NOCODE"]),  # an unknown order is the default, not an error
+    ],
+)
+def test_the_list_sorts_by_its_headers(client, shop, sort, expected):
+    make_product("ZZ-0", "Aaa")  # a name first in every collation
+    sign_in(client, "boss")
+    html = client.get("/products", query_string={"sort": sort} if sort else {}).get_data(as_text=True)
+    shown = [sku for sku in skus(html) if sku != "ZZ-0"]
+    if sort == "name":
+        assert skus(html)[0] == "ZZ-0"  # Aaa
+        assert shown.index("NOCODE") < shown.index("KT-1")  # Bez kodu, then Patelnia żeliwna
+    else:
+        assert shown == expected
+
+
+def test_a_header_link_flips_the_order_and_the_pager_keeps_it(client, shop, monkeypatch):
+    from wms.catalog import queries
+
+    for n in range(5):
+        make_product(f"ZZ-{n}")
+    monkeypatch.setattr(queries, "PRODUCTS_PER_PAGE", 3)
+    sign_in(client, "boss")
+    html = client.get("/products?sort=on_hand").get_data(as_text=True)
+    assert 'aria-sort="ascending"' in html and 'href="/products?sort=-on_hand"' in html  # a second click: descending
+    assert 'href="/products?sort=on_hand&amp;page=2"' in html
+    assert 'href="/products?sort=on_hand&amp;csv=products"' in html
+    assert 'name="sort" value="on_hand"' in html  # a new search keeps the order
+
+
+@pytest.fixture
+def any_client(any_app, cheap_hashes, tmp_path, monkeypatch):
+    """A signed-out client of a shop on SQLite and on PostgreSQL (the export streams through a server-side cursor
+    there)."""
+    monkeypatch.setitem(any_app.config, "PRINTER_DIR_ROOT", str(tmp_path))
+    make_shop(tmp_path)
+    return new_client(any_app)
+
+
+def test_the_list_exports_as_csv_whole_in_its_order_and_safe_for_spreadsheets(any_client, monkeypatch):
+    from wms.catalog import queries
+
+    client = any_client
+    make_product("=CMD", "+SUM(A1)")
+    for n in range(7):
+        make_product(f"ZZ-{n}", f"Zestaw {n}")
+    monkeypatch.setattr(queries, "PRODUCTS_PER_PAGE", 2)  # the export is not one page
+    monkeypatch.setattr(queries, "EXPORT_BATCH", 3)  # nor one batch
+    sign_in(client, "kasia")  # a clerk at ST1: the stock of ST1 only
+    r = client.get("/products?sort=-on_hand&csv=products")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert 'filename="products.csv"' in r.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    assert rows[0] == ["SKU", "Name", "Barcodes", "On hand", "Reserved", "Available", "Stock by location"]
+    assert rows[1] == ["KT-1", "Patelnia żeliwna", "5901234123457", "3", "0", "3", "ST1:3"]
+    assert len(rows) == 1 + 11
+    assert ["'=CMD", "'+SUM(A1)"] in [row[:2] for row in rows]
+    searched = list(csv.reader(io.StringIO(client.get("/products?q=zestaw&csv=products").get_data(as_text=True))))
+    assert [row[0] for row in searched[1:]] == [f"ZZ-{n}" for n in range(7)]
