@@ -3,6 +3,8 @@ who asked that their labels did not print."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -252,6 +254,39 @@ def test_clerk_sees_only_their_stores_jobs(client, shop):
     assert client.post(f"/print-jobs/{other.id}/reprint").status_code == 404
     assert client.post(f"/print-jobs/{other.id}/cancel").status_code == 404
     assert job_count() == 2 and jobs()[1].status == "queued"
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200 and response.mimetype == "text/csv", response.status_code
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_jobs_list_exports_as_csv_with_its_filters(client, shop):
+    a = product_job(shop, "ST1-pdf", "kasia")
+    b = product_job(shop, "WH1-pdf", "boss")
+    fail(b, "-1 bytes written")  # a text a spreadsheet would take for a formula
+    other = product_job(shop, "ST2-pdf", "ola")
+    sign_in(client, "boss")
+    html = client.get("/print-jobs?status=failed").get_data(as_text=True)
+    assert 'href="/print-jobs?csv=jobs&amp;status=failed"' in html
+    rows = csv_rows(client.get("/print-jobs?csv=jobs"))
+    assert rows[0][:6] == ["Job", "Label", "Reference", "Printer", "Location", "Status"]
+    assert [row[0] for row in rows[1:]] == [str(other.id), str(b.id), str(a.id)]  # newest first, like the page
+    failed = csv_rows(client.get("/print-jobs?csv=jobs&status=failed"))
+    assert len(failed) == 2
+    row = dict(zip(failed[0], failed[1], strict=True))
+    assert (row["Job"], row["Printer"], row["Location"], row["Status"], row["Asked by"]) == (
+        str(b.id),
+        "WH1-pdf",
+        "WH1",
+        "failed",
+        "boss",
+    )
+    assert row["Last error"] == "'-1 bytes written" and row["Reference"] == "product:KT-1"
+    assert [r[0] for r in csv_rows(client.get("/print-jobs?csv=jobs&location=ST1"))[1:]] == [str(a.id)]
+    client.post("/logout")
+    sign_in(client, "kasia")  # a clerk exports their store's jobs only
+    assert [r[0] for r in csv_rows(client.get("/print-jobs?csv=jobs"))[1:]] == [str(a.id)]
 
 
 def test_job_page_says_what_happened(client, shop):
